@@ -16,5 +16,7 @@ void register_run(CLI::App& app, RunSlot& run);
 void register_info(CLI::App& app, RunSlot& run);
 void register_bench(CLI::App& app, RunSlot& run);
 // Further commands are declared by their own files' owners below this line.
+void register_synth(CLI::App& app, RunSlot& run);    // cmd_synth.cpp (GGUF engineer)
+void register_convert(CLI::App& app, RunSlot& run);  // cmd_convert.cpp (GGUF engineer)
 
 }  // namespace ree::cli

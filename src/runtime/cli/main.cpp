@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
   ree::cli::register_run(app, run);
   ree::cli::register_info(app, run);
   ree::cli::register_bench(app, run);
+  ree::cli::register_synth(app, run);
+  ree::cli::register_convert(app, run);
   // (more register_* calls are added here as commands land)
 
   try {
