@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -142,11 +143,13 @@ HfConfig parse_hf_config(std::string_view json_text, const std::string& origin) 
   // the window, so a context capped at the window is computed exactly.
   const std::optional<int64_t> window = int_field(config, "sliding_window", origin, 1, kMaxPositions);
   if (window && *window < c.max_seq_len) c.max_seq_len = *window;
+  // Checked before the cast: converting a double beyond float's range is
+  // undefined behaviour, and one that rounds to 0 would divide by zero.
   const double eps = positive_number(config, "rms_norm_eps", origin, 1e-6);
-  c.norm_eps = static_cast<float>(eps);
-  if (!(c.norm_eps > 0.0f) || !std::isfinite(c.norm_eps)) {
+  if (eps > std::numeric_limits<float>::max() || static_cast<float>(eps) <= 0.0f) {
     throw file_error(origin, "rms_norm_eps is not representable as a positive float");
   }
+  c.norm_eps = static_cast<float>(eps);
   c.rope_theta = positive_number(config, "rope_theta", origin, 10000.0);
   c.tied_embeddings = bool_field(config, "tie_word_embeddings", origin).value_or(false);
   c.bos_id = token_ids(config, "bos_token_id", origin, 1, c.vocab_size).front();
