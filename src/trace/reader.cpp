@@ -171,20 +171,19 @@ class SessionVerifier {
   }
 
   bool read_header() {
-    FrameSlice slice = slice_frame(file_, 0);
-    if (slice.result == Slice::EndOfFile) return invalid(0, "empty file, not a ree session"), false;
-    if (slice.result != Slice::Frame) {
-      return invalid(0, "no complete header frame (" + slice.why + "); not a ree session"), false;
-    }
-    std::span<const uint8_t> frame = slice.bytes;
-    if (!flatbuffers::BufferHasIdentifier(frame.data(), kHeaderIdentifier, true)) {
-      return invalid(0, "not a ree session file (no REEH identifier at offset 8)"), false;
-    }
+    // Only this much is promised across major versions: frame 0 is a
+    // size-prefixed FlatBuffer with identifier REEH whose root table has
+    // format_major and format_minor as fields 0 and 1. Everything else is
+    // checked once the version is known to be ours.
+    std::span<const uint8_t> frame = header_slice();
+    if (frame.empty()) return false;
     auto version = peek_version(frame);
     if (!version) return invalid(0, "header frame fails verification"), false;
     report_.format_major = version->first;
     report_.format_minor = version->second;
     if (!check_version()) return false;
+    FrameSlice slice = slice_frame(file_, 0);
+    if (slice.result != Slice::Frame) return invalid(0, "header frame: " + slice.why), false;
     flatbuffers::Verifier verifier(frame.data(), frame.size(), verifier_options());
     if (!verifier.VerifySizePrefixedBuffer<schema::HeaderFrame>(kHeaderIdentifier)) {
       return invalid(0, "header frame fails verification"), false;
@@ -203,6 +202,23 @@ class SessionVerifier {
     envelope_.add_frame(frame, static_cast<size_t>(bound_bytes.data() - frame.data()), bound_bytes.size());
     order_.emplace(OrderLimits{bound->config()->topk_width(), bound->config()->probes(), report_.format_minor});
     return true;
+  }
+
+  // Frame 0 with the checks every major version keeps; empty (and the
+  // report filled) when there is none.
+  std::span<const uint8_t> header_slice() {
+    if (file_.empty()) return invalid(0, "empty file, not a ree session"), std::span<const uint8_t>();
+    uint64_t size = file_.size() >= kSizePrefixBytes ? flatbuffers::ReadScalar<uint32_t>(file_.data()) : 0;
+    if (file_.size() < kSizePrefixBytes + 2 * sizeof(flatbuffers::uoffset_t) ||
+        size < 2 * sizeof(flatbuffers::uoffset_t) || size > kMaxFrameBytes ||
+        size > file_.size() - kSizePrefixBytes) {
+      return invalid(0, "no complete header frame; not a ree session"), std::span<const uint8_t>();
+    }
+    std::span<const uint8_t> frame = file_.subspan(0, kSizePrefixBytes + size);
+    if (!flatbuffers::BufferHasIdentifier(frame.data(), kHeaderIdentifier, true)) {
+      return invalid(0, "not a ree session file (no REEH identifier at offset 8)"), std::span<const uint8_t>();
+    }
+    return frame;
   }
 
   bool check_version() {

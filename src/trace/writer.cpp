@@ -105,6 +105,7 @@ struct SessionWriter::State {
   Clock::time_point oldest_buffered;  // when buffer went from empty to non-empty
   Clock::time_point last_sync;
   uint64_t records = 0;
+  uint64_t records_flushed = 0;
   uint64_t bytes = 0;
   bool failed = false;    // an I/O error happened: nothing more is written
   bool finished = false;
@@ -141,6 +142,7 @@ struct SessionWriter::State {
       throw;
     }
     buffer.clear();
+    records_flushed = records;
   }
 
   void sync() {
@@ -319,6 +321,7 @@ void SessionWriter::sync() {
 bool SessionWriter::turn_open() const { return state_->order.turn_open(); }
 uint32_t SessionWriter::turns() const { return state_->order.turns_started(); }
 uint64_t SessionWriter::records() const { return state_->records; }
+uint64_t SessionWriter::records_flushed() const { return state_->records_flushed; }
 const Digest& SessionWriter::receipt_so_far() const { return state_->chain->digest(); }
 const std::filesystem::path& SessionWriter::path() const { return state_->path; }
 

@@ -104,6 +104,7 @@ class SessionWriter {
   bool turn_open() const;
   uint32_t turns() const;                // turns begun
   uint64_t records() const;              // records written after the header
+  uint64_t records_flushed() const;      // of those, handed to the OS (survive a kill -9)
   const Digest& receipt_so_far() const;  // chain digest over the header and records so far
   const std::filesystem::path& path() const;
 

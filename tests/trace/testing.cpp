@@ -45,3 +45,42 @@ int run_command(const std::string& command, std::string* out) {
 }
 
 }  // namespace ree::trace::testing
+
+namespace ree::trace::testing {
+
+RawSession::RawSession(const SessionHeader& header, uint16_t format_minor) {
+  EncodedFrame frame = encoder_.header(format_minor, header.bound, header.run, header.environment);
+  bytes_.assign(frame.bytes.begin(), frame.bytes.end());
+  chain_.emplace(frame.bound());
+  envelope_.add_frame(frame.bytes, frame.bound_offset, frame.bound_size);
+}
+
+void RawSession::add_bound(std::span<const uint8_t> bound, uint64_t t_us) {
+  std::vector<uint8_t> copy(bound.begin(), bound.end());  // the encoder reuses its buffers
+  EncodedFrame frame = encoder_.record(copy, t_us, 0);
+  chain_->append(copy);
+  envelope_.add_frame(frame.bytes, frame.bound_offset, frame.bound_size);
+  bytes_.insert(bytes_.end(), frame.bytes.begin(), frame.bytes.end());
+}
+
+std::vector<uint8_t> RawSession::finish(const std::vector<uint64_t>& counts) {
+  schema::EndT end;
+  end.counts = counts;
+  std::vector<uint8_t> bound;
+  {
+    auto span = encoder_.bound_record(end);
+    bound.assign(span.begin(), span.end());
+  }
+  chain_->append(bound);
+  schema::SealT seal;
+  Digest receipt = chain_->digest();
+  Digest envelope = envelope_.digest();
+  seal.receipt.assign(receipt.begin(), receipt.end());
+  seal.envelope_hash.assign(envelope.begin(), envelope.end());
+  EncodedFrame frame = encoder_.record(bound, 0, 0, &seal);
+  std::vector<uint8_t> out = bytes_;
+  out.insert(out.end(), frame.bytes.begin(), frame.bytes.end());
+  return out;
+}
+
+}  // namespace ree::trace::testing
