@@ -6,15 +6,9 @@
 
 #include "kernels/thread_pool.h"
 #include "runtime/error.h"
+#include "runtime/loader/gguf_model.h"
 #include "runtime/loader/hf_model.h"
 #include "runtime/model.h"
-
-// The GGUF loader is another engineer's file; until it exists, GGUF paths
-// get a clear error instead of a link failure.
-#if __has_include("runtime/loader/gguf_model.h")
-#include "runtime/loader/gguf_model.h"
-#define REE_HAVE_GGUF_LOADER 1
-#endif
 
 namespace ree {
 
@@ -30,13 +24,7 @@ Model load_with_pool(const std::filesystem::path& path, const LoadOptions& optio
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) return load_hf_model(path, options);
   if (!std::filesystem::exists(path, ec)) throw file_error(path.string(), "does not exist");
-  if (path.extension() == ".gguf" || starts_with_gguf_magic(path)) {
-#ifdef REE_HAVE_GGUF_LOADER
-    return load_gguf(path, options);
-#else
-    throw file_error(path.string(), "GGUF support not built into this ree");
-#endif
-  }
+  if (path.extension() == ".gguf" || starts_with_gguf_magic(path)) return load_gguf(path, options);
   throw file_error(path.string(),
                    "not a model: pass a Hugging Face directory (config.json, *.safetensors, tokenizer.model) "
                    "or a .gguf file");
