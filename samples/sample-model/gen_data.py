@@ -22,6 +22,7 @@ import json
 import random
 import sys
 
+import train_phrasing
 from tools import calc, run_tool, tool_call_text
 
 # ---------------------------------------------------------------- user phrasings
@@ -225,7 +226,10 @@ def calc_turn(rng, split):
     if rng.random() < 0.02:  # division by zero: the tool reports an error
         expression = f"{number(rng, False)}/0"
         spoken = rng.choice([expression, pretty(expression)])
-    user = rng.choice(CALC_FRAMES[split]).format(e=spoken)
+    if split == "train":
+        user = train_phrasing.calc(rng, spoken)
+    else:
+        user = rng.choice(CALC_FRAMES[split]).format(e=spoken)
     return make_calc_turn(rng, "calc", user, expression)
 
 
@@ -244,6 +248,10 @@ def make_calc_turn(rng, kind, user, expression):
 def followup_turn(rng, split, previous):
     """Operate on the previous result; the expression starts with that result."""
     prev = previous["tool_output"]
+    if split == "train":
+        user, op, n = train_phrasing.followup(
+            rng, lambda op: divisor(rng) if op == "/" else number(rng, allow_decimal=rng.random() < 0.2))
+        return make_calc_turn(rng, "calc_followup", user, f"{prev}{op}{n}")
     if rng.random() < 0.5:
         frame, _ = rng.choice(FOLLOWUP_FRAMES[split])
         op = rng.choice("+-*/")
@@ -263,16 +271,20 @@ def recall_turn(rng, split, previous):
     expression = previous["call"]["arguments"]["expression"]
     result = previous["tool_output"]
     answer = rng.choice(ANSWER_RECALL).format(pretty=pretty(expression), r=result)
-    return {"kind": "recall", "user": rng.choice(RECALL_FRAMES[split]), "call": None, "tool_output": None,
+    user = train_phrasing.recall(rng) if split == "train" else rng.choice(RECALL_FRAMES[split])
+    return {"kind": "recall", "user": user, "call": None, "tool_output": None,
             "answer": answer, "expect_in_answer": result}
 
 
 def now_turn(rng, split, now_utc):
-    return {"kind": "now", "user": rng.choice(NOW_FRAMES[split]), "call": {"name": "now", "arguments": {}},
+    user = train_phrasing.now(rng) if split == "train" else rng.choice(NOW_FRAMES[split])
+    return {"kind": "now", "user": user, "call": {"name": "now", "arguments": {}},
             "tool_output": now_utc, "answer": rng.choice(ANSWER_NOW).format(t=now_utc), "expect_in_answer": now_utc}
 
 
 def file_path(rng, split):
+    if split == "train":
+        return train_phrasing.file_path(rng)
     stem = rng.choice(FILE_STEMS[split])
     if rng.random() < 0.3:
         stem += rng.choice(["_", "-", ""]) + str(rng.randint(1, 2030))
@@ -301,12 +313,19 @@ def read_turn(rng, split, files):
         answer, expect = rng.choice(ANSWER_READ_MISSING).format(p=path), None
     else:
         answer, expect = rng.choice(ANSWER_READ).format(p=path, c=output), output
-    user = rng.choice(READ_FRAMES[split]).format(p=path)
+    if split == "train":
+        user = train_phrasing.read(rng, path)
+    else:
+        user = rng.choice(READ_FRAMES[split]).format(p=path)
     return {"kind": "read_file", "user": user, "call": {"name": "read_file", "arguments": {"path": path}},
             "tool_output": output, "answer": answer, "expect_in_answer": expect}
 
 
 def smalltalk_turn(rng, split):
+    if split == "train":
+        user, answer = train_phrasing.smalltalk(rng, FACTS)
+        return {"kind": "smalltalk", "user": user, "call": None, "tool_output": None, "answer": answer,
+                "expect_in_answer": None}
     column = 0 if split == "train" else 1
     if rng.random() < 0.3:
         fact = rng.choice(FACTS)
@@ -331,7 +350,8 @@ def dialogue(rng, split, index):
         last_calc = next((t for t in reversed(turns) if t["kind"] in ("calc", "calc_followup")), None)
         can_follow = last_calc is not None and turns[-1] is last_calc and last_calc["expect_in_answer"] is not None
         kinds = ["calc", "now", "read_file", "smalltalk"] + (["calc_followup", "calc_followup", "recall"] if can_follow else [])
-        weights = [5, 2, 2, 3] + ([3, 3, 2] if can_follow else [])
+        follow_weights = [5, 5, 4] if split == "train" else [3, 3, 2]  # train: more follow-ups
+        weights = [5, 2, 2, 3] + (follow_weights if can_follow else [])
         kind = rng.choices(kinds, weights=weights)[0]
         if kind == "calc":
             turns.append(calc_turn(rng, split))

@@ -37,13 +37,13 @@ def parse_args():
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--data-seed", type=int, default=1)
-    p.add_argument("--n-train", type=int, default=150000)
+    p.add_argument("--n-train", type=int, default=250000)
     p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--warmup", type=int, default=150)
     p.add_argument("--time-limit", type=float, default=380.0,
-                   help="training seconds; the schedule is shortened after 200 steps to fit")
+                   help="training seconds; the schedule is shortened at step 300 to fit")
     p.add_argument("--eval-file", default=os.path.join(HERE, "data", "eval.jsonl"))
     p.add_argument("--eval-n", type=int, default=0, help="evaluate only the first N dialogues (0: all)")
     p.add_argument("--smoke", action="store_true", help="tiny data and few steps: checks the pipeline only")
@@ -77,15 +77,22 @@ def train_tokenizer(dialogues, workdir, seed):
     return spm.SentencePieceProcessor(model_file=path), path
 
 
-def encode_all(sp, dialogues):
-    seqs, dropped = [], 0
-    for d in dialogues:
-        ids, mask = encode_conversation(sp, gen_data.messages(d))
-        if len(ids) > MAX_TOKENS:
-            dropped += 1
-            continue
-        seqs.append((ids, mask))
-    return seqs, dropped
+def _encode_chunk(job):
+    import sentencepiece as spm
+    model_file, dialogues = job
+    sp = spm.SentencePieceProcessor(model_file=model_file)
+    return [encode_conversation(sp, gen_data.messages(d)) for d in dialogues]
+
+
+def encode_all(tokenizer_file, dialogues, workers=8):
+    """(ids, loss mask) per dialogue, in order, on several processes; drops long ones."""
+    from multiprocessing import Pool
+    size = 5000
+    jobs = [(tokenizer_file, dialogues[i:i + size]) for i in range(0, len(dialogues), size)]
+    with Pool(workers) as pool:
+        encoded = [pair for chunk in pool.map(_encode_chunk, jobs) for pair in chunk]
+    seqs = [pair for pair in encoded if len(pair[0]) <= MAX_TOKENS]
+    return seqs, len(encoded) - len(seqs)
 
 
 def make_batches(seqs, batch, rng):
@@ -162,14 +169,18 @@ def train(model, seqs, args, log):
             value = loss.item()
             losses.append({"step": step, "loss": value, "seconds": round(time.time() - start, 1)})
             print(f"step {step} loss {value:.4f} lr {lr_at(step, args):.2e} {time.time() - start:.0f}s", flush=True)
-        if step == 200:
-            # Fit the run into the time budget: if the measured pace would overrun it,
-            # shorten the schedule now (recorded in train_log.json as steps_reduced_to).
+        if step == 100:
             torch.cuda.synchronize()
-            per_step = (time.time() - start) / (step + 1)
-            log["seconds_per_step_first_200"] = round(per_step, 4)
-            if per_step * args.steps > args.time_limit:
-                args.steps = int(args.time_limit / per_step)
+            t100 = time.time()
+        if step == 300:
+            # Fit the run into the time budget: if the pace of steps 100..300 would
+            # overrun it, shorten the schedule now (train_log.json: steps_reduced_to).
+            torch.cuda.synchronize()
+            per_step = (time.time() - t100) / 200
+            log["seconds_per_step_100_to_300"] = round(per_step, 4)
+            projected = (time.time() - start) + per_step * (args.steps - step)
+            if projected > args.time_limit:
+                args.steps = step + int((args.time_limit - (time.time() - start)) / per_step)
                 log["steps_reduced_to"] = args.steps
                 print(f"schedule shortened to {args.steps} steps", flush=True)
         if step >= args.steps - 1:
@@ -229,7 +240,7 @@ def main():
     dialogues = gen_data.generate(args.data_seed, args.n_train, "train")
     work = tempfile.mkdtemp()
     sp, tokenizer_file = train_tokenizer(dialogues, work, args.seed)
-    seqs, dropped = encode_all(sp, dialogues)
+    seqs, dropped = encode_all(tokenizer_file, dialogues)
     lengths = [len(s[0]) for s in seqs]
     log["data"] = {"dialogues": len(dialogues), "dropped_over_max_tokens": dropped, "tokens": sum(lengths),
                    "assistant_tokens": sum(sum(s[1]) for s in seqs), "mean_len": sum(lengths) / len(lengths),
