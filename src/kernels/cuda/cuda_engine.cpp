@@ -1,0 +1,440 @@
+// CudaEngine: the Llama forward pass of cpu_engine.cpp on one NVIDIA GPU.
+// Every value goes through the same operations as on the CPU (cuda_ops.h
+// says how the products are split without changing any sum), so in
+// reproducible mode each step's logits hash equals the CPU's.
+//
+// A decode step (one token, no probes) is captured once as a CUDA graph and
+// replayed: the kernels read the token and its position from device memory.
+// Each step then moves 12 bytes back (argmax and logits hash, computed on the
+// device) unless the caller asked for top-k or the full logits.
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "kernels/cuda/cublas_matmul.h"
+#include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/cuda_engine.h"
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/device_weights.h"
+#include "runtime/error.h"
+
+namespace ree {
+namespace {
+
+using cuda::DeviceBuffer;
+using cuda::PinnedBuffer;
+using cuda::check;
+
+// Attention scratch (scores and chunk partials) is sized for this many bytes
+// at most; longer prefills run attention in several launches.
+constexpr size_t kAttentionScratchBytes = size_t(256) << 20;
+
+// Activations for up to max_batch tokens, the KV cache and scratch.
+struct CudaState {
+  DeviceBuffer x;         // (max_batch, dim) residual stream
+  DeviceBuffer xb;        // (max_batch, dim) normed input of a block
+  DeviceBuffer q;         // (max_batch, q_dim) queries after RoPE
+  DeviceBuffer att;       // (max_batch, q_dim) attention output
+  DeviceBuffer h;         // (max_batch, hidden) SwiGLU output
+  DeviceBuffer partials;  // chunk partials of the current product
+  DeviceBuffer logits;    // (max_batch, vocab)
+  DeviceBuffer probe;     // (max_batch, dim) a product's output, when probing
+  DeviceBuffer xb_low, att_low, h_low;  // 16-bit copies for cuBLAS (fast mode)
+  DeviceBuffer scores, attn_partial;    // attention scratch
+  DeviceBuffer k_cache, v_cache;        // (n_layers, context, kv_dim)
+  DeviceBuffer rope_cos, rope_sin;      // (context, head_dim / 2)
+  DeviceBuffer tokens;                  // (max_batch) int32
+  DeviceBuffer pos0;                    // int64: position of the first token
+  DeviceBuffer argmax;                  // (max_batch) int32
+  DeviceBuffer hash;                    // (max_batch) uint64
+  PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash;
+};
+
+// Where per-layer probe hashes go while a forward pass runs.
+struct ProbeSink {
+  std::vector<uint64_t>* out = nullptr;  // [T][n_layers * kProbesPerLayer]
+  int64_t T = 0;
+};
+
+class CudaEngine final : public Engine {
+ public:
+  CudaEngine(const Model& model, const EngineOptions& options);
+  ~CudaEngine() override;
+
+  const Model& model() const override { return model_; }
+  const EngineOptions& options() const override { return options_; }
+  std::string device_description() const override { return description_; }
+  int64_t position() const override { return pos_; }
+  int64_t context() const override { return context_; }
+  void reset() override { pos_ = 0; }
+  void rewind(int64_t pos) override {
+    if (pos < 0 || pos > pos_) throw Error("rewind past the cached positions");
+    pos_ = pos;
+  }
+  ForwardResult forward(std::span<const int32_t> tokens, const ForwardRequest& request) override;
+  uint64_t kv_state_hash() const override;
+
+ private:
+  void check_shape() const;
+  void allocate();
+  cuda::Partials product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T);
+  void enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes);
+  void enqueue_attention(int layer, int64_t T);
+  void enqueue_logits(int64_t first, int64_t n_out);
+  void probe(const ProbeSink* sink, int layer, ProbePoint point, const float* rows);
+  void run_decode_graph();
+  float* k_cache_at(int layer) const { return state_.k_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
+  float* v_cache_at(int layer) const { return state_.v_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
+  bool summary_on_device() const { return model_.config.vocab_size >= 61; }
+
+  const Model& model_;
+  EngineOptions options_;
+  std::string description_;
+  cudaStream_t stream_ = nullptr;
+  cuda::DeviceWeights weights_;
+  std::optional<cuda::CublasMatmul> cublas_;
+  cuda::LowPrecision low_ = cuda::LowPrecision::None;
+  CudaState state_;
+  cudaGraphExec_t decode_graph_ = nullptr;
+  int64_t context_ = 0, max_batch_ = 0, kv_dim_ = 0, q_dim_ = 0;
+  int64_t partial_capacity_ = 0;  // floats in state_.partials
+  int64_t attention_rows_ = 0;    // query rows per attention launch
+  int64_t pos_ = 0;
+};
+
+CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model_(model), options_(options) {
+  cuda::require_device();
+  description_ = "cuda " + cuda_device_status();
+  check_shape();
+  const ModelConfig& c = model.config;
+  context_ = options.context > 0 ? std::min<int64_t>(options.context, c.max_seq_len) : c.max_seq_len;
+  if (context_ <= 0) throw Error("model has no usable context length");
+  max_batch_ = std::clamp<int64_t>(options.max_batch, 1, 65535);
+  kv_dim_ = int64_t(c.n_kv_heads) * c.head_dim;
+  q_dim_ = int64_t(c.n_heads) * c.head_dim;
+  check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  // Deterministic mode has no faster order to offer on the GPU than the
+  // contract's: it runs the reproducible kernels.
+  const bool cublas = options.mode == kernels::Mode::Fast && cuda::fast_mode_uses_cublas(model);
+  weights_ = cuda::upload_weights(model, cublas, std::max(1, options.threads));
+  if (cublas) {
+    cublas_.emplace(stream_);
+    low_ = cuda::low_precision_for(weights_.lm_head.dtype);
+  }
+  allocate();
+}
+
+CudaEngine::~CudaEngine() {
+  if (decode_graph_) cudaGraphExecDestroy(decode_graph_);
+  cublas_.reset();
+  if (stream_) cudaStreamDestroy(stream_);
+}
+
+void CudaEngine::check_shape() const {
+  const ModelConfig& c = model_.config;
+  if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 ||
+      c.head_dim <= 0 || c.head_dim % 2 != 0 || c.n_heads % c.n_kv_heads != 0 || c.vocab_size <= 0)
+    throw Error("--device cuda: unsupported model shape (dim " + std::to_string(c.dim) + ", heads " +
+                std::to_string(c.n_heads) + "/" + std::to_string(c.n_kv_heads) + ", head_dim " +
+                std::to_string(c.head_dim) + ")");
+  if (int64_t(model_.weights.layers.size()) != c.n_layers) throw Error("--device cuda: model has no layer weights");
+}
+
+void CudaEngine::allocate() {
+  const ModelConfig& c = model_.config;
+  const int64_t B = max_batch_, dim = c.dim, hidden = c.hidden_dim, vocab = c.vocab_size;
+  CudaState& s = state_;
+  s.x = DeviceBuffer(sizeof(float) * B * dim, "activations");
+  s.xb = DeviceBuffer(sizeof(float) * B * dim, "activations");
+  s.q = DeviceBuffer(sizeof(float) * B * q_dim_, "activations");
+  s.att = DeviceBuffer(sizeof(float) * B * q_dim_, "activations");
+  s.h = DeviceBuffer(sizeof(float) * B * hidden, "activations");
+  s.logits = DeviceBuffer(sizeof(float) * B * vocab, "logits");
+  s.probe = DeviceBuffer(sizeof(float) * B * dim, "probes");
+  if (low_ != cuda::LowPrecision::None) {
+    s.xb_low = DeviceBuffer(2 * B * dim, "16-bit activations");
+    s.att_low = DeviceBuffer(2 * B * q_dim_, "16-bit activations");
+    s.h_low = DeviceBuffer(2 * B * hidden, "16-bit activations");
+  }
+  // One buffer holds the partials of whichever product runs; the lm_head's
+  // rows are processed in slices that fit it.
+  int64_t cap = 0;
+  const cuda::DeviceLayer& l0 = weights_.layers[0];
+  for (const cuda::DeviceMatrix* m : {&l0.qkv, &l0.wo, &l0.gate_up, &l0.down}) cap = std::max(cap, B * m->chunks() * m->rows);
+  cap = std::max<int64_t>(cap, int64_t(weights_.lm_head.chunks()) * vocab);
+  partial_capacity_ = cap;
+  s.partials = DeviceBuffer(sizeof(float) * size_t(cap), "matmul partials");
+
+  const size_t per_row = sizeof(float) * (size_t(c.n_heads) * size_t(context_) +
+                                          cuda::attention_partial_floats(c.n_heads, c.head_dim, context_));
+  attention_rows_ = std::clamp<int64_t>(int64_t(kAttentionScratchBytes / per_row), 1, B);
+  s.scores = DeviceBuffer(sizeof(float) * size_t(attention_rows_) * size_t(c.n_heads) * size_t(context_), "attention scratch");
+  s.attn_partial = DeviceBuffer(sizeof(float) * size_t(attention_rows_) *
+                                    cuda::attention_partial_floats(c.n_heads, c.head_dim, context_),
+                                "attention scratch");
+  const size_t cache_bytes = sizeof(float) * size_t(c.n_layers) * size_t(context_) * size_t(kv_dim_);
+  s.k_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
+  s.v_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
+  check(cudaMemset(s.k_cache.get(), 0, cache_bytes), "cudaMemset");
+  check(cudaMemset(s.v_cache.get(), 0, cache_bytes), "cudaMemset");
+  const kernels::RopeTable rope = kernels::make_rope_table(c.head_dim, context_, c.rope_theta);
+  s.rope_cos = cuda::upload(rope.cos.data(), rope.cos.size() * sizeof(float), "the RoPE table");
+  s.rope_sin = cuda::upload(rope.sin.data(), rope.sin.size() * sizeof(float), "the RoPE table");
+  s.tokens = DeviceBuffer(sizeof(int32_t) * B, "token ids");
+  s.pos0 = DeviceBuffer(sizeof(int64_t), "the position");
+  s.argmax = DeviceBuffer(sizeof(int32_t) * B, "argmax");
+  s.hash = DeviceBuffer(sizeof(uint64_t) * B, "logits hashes");
+  s.host_tokens = PinnedBuffer(sizeof(int32_t) * B, "token ids");
+  s.host_pos0 = PinnedBuffer(sizeof(int64_t), "the position");
+  s.host_argmax = PinnedBuffer(sizeof(int32_t) * B, "argmax");
+  s.host_hash = PinnedBuffer(sizeof(uint64_t) * B, "logits hashes");
+}
+
+// One product W x for T rows; returns how its consumer finds the values.
+cuda::Partials CudaEngine::product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T) {
+  float* out = state_.partials.as<float>();
+  if (w.cublas) cublas_->run(w, x, x_low, T, out);
+  else cuda::launch_matmul_partials(w.gpu, x, w.cols, T, out, stream_);
+  return cuda::Partials{out, w.chunks(), w.rows};
+}
+
+void CudaEngine::probe(const ProbeSink* sink, int layer, ProbePoint point, const float* rows) {
+  if (sink == nullptr) return;
+  const int64_t dim = model_.config.dim;
+  std::vector<float> host(size_t(sink->T * dim));
+  check(cudaMemcpyAsync(host.data(), rows, host.size() * sizeof(float), cudaMemcpyDeviceToHost, stream_),
+        "cudaMemcpyAsync (probe)");
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (probe)");
+  const int64_t per_pos = int64_t(model_.config.n_layers) * kProbesPerLayer;
+  for (int64_t t = 0; t < sink->T; ++t)
+    (*sink->out)[size_t(t * per_pos + layer * kProbesPerLayer + int(point))] =
+        kernels::f32_hash(host.data() + t * dim, dim);
+}
+
+void CudaEngine::enqueue_attention(int layer, int64_t T) {
+  const ModelConfig& c = model_.config;
+  cuda::AttentionArgs a;
+  a.n_heads = c.n_heads;
+  a.n_kv_heads = c.n_kv_heads;
+  a.head_dim = c.head_dim;
+  a.pos0 = state_.pos0.as<int64_t>();
+  a.q = state_.q.as<float>();
+  a.k_cache = k_cache_at(layer);
+  a.v_cache = v_cache_at(layer);
+  a.context = context_;
+  a.scores = state_.scores.as<float>();
+  a.partial = state_.attn_partial.as<float>();
+  a.out = state_.att.as<float>();
+  a.out_low = state_.att_low.get();
+  a.low = low_;
+  for (int64_t t0 = 0; t0 < T; t0 += attention_rows_) {
+    a.t0 = t0;
+    a.T = std::min(attention_rows_, T - t0);
+    cuda::launch_attention(a, stream_);
+  }
+}
+
+void CudaEngine::enqueue_logits(int64_t first, int64_t n_out) {
+  const int64_t dim = model_.config.dim, vocab = model_.config.vocab_size;
+  const cuda::DeviceMatrix& lm = weights_.lm_head;
+  const int64_t slice = std::max<int64_t>(1, partial_capacity_ / (int64_t(lm.chunks()) * vocab));
+  const auto* xb_low = static_cast<const uint16_t*>(state_.xb_low.get());
+  for (int64_t r0 = 0; r0 < n_out; r0 += slice) {
+    const int64_t n = std::min(slice, n_out - r0);
+    const int64_t row = first + r0;
+    const cuda::Partials p = product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n);
+    cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, stream_);
+  }
+  if (summary_on_device())
+    cuda::launch_logits_summary(state_.logits.as<float>(), n_out, vocab, state_.argmax.as<int32_t>(),
+                                state_.hash.as<uint64_t>(), stream_);
+}
+
+void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes) {
+  const ModelConfig& c = model_.config;
+  const cuda::DeviceWeights& w = weights_;
+  CudaState& s = state_;
+  float* x = s.x.as<float>();
+  float* xb = s.xb.as<float>();
+
+  // Embedding: an exact copy of each token's row; then the first norm.
+  cuda::launch_embed({w.embedding_dtype, static_cast<const uint8_t*>(w.embedding.get()), w.embedding_row_bytes,
+                      c.dim, s.tokens.as<int32_t>(), T, x},
+                     stream_);
+  cuda::ResidualNormArgs norm;
+  norm.T = T;
+  norm.dim = c.dim;
+  norm.eps = c.norm_eps;
+  norm.x = x;
+  norm.y = xb;
+  norm.y_low = s.xb_low.get();
+  norm.low = low_;
+  norm.w = w.layers[0].attn_norm.as<float>();
+  cuda::launch_residual_norm(norm, stream_);
+
+  for (int l = 0; l < c.n_layers; ++l) {
+    const cuda::DeviceLayer& lw = w.layers[size_t(l)];
+    // Attention block: q/k/v product, RoPE and cache, attention, output product.
+    probe(probes, l, ProbePoint::AttnNorm, xb);
+    cuda::QkvRopeArgs qkv;
+    qkv.qkv = product(lw.qkv, xb, s.xb_low.get(), T);
+    qkv.T = T;
+    qkv.n_heads = c.n_heads;
+    qkv.n_kv_heads = c.n_kv_heads;
+    qkv.head_dim = c.head_dim;
+    qkv.pos0 = s.pos0.as<int64_t>();
+    qkv.cos = s.rope_cos.as<float>();
+    qkv.sin = s.rope_sin.as<float>();
+    qkv.q_out = s.q.as<float>();
+    qkv.k_cache = k_cache_at(l);
+    qkv.v_cache = v_cache_at(l);
+    cuda::launch_qkv_rope(qkv, stream_);
+    enqueue_attention(l, T);
+    // x = x + attention output; xb = mlp norm of x.
+    norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T);
+    norm.w = lw.ffn_norm.as<float>();
+    norm.probe = probes ? s.probe.as<float>() : nullptr;
+    cuda::launch_residual_norm(norm, stream_);
+    probe(probes, l, ProbePoint::AttnOut, s.probe.as<float>());
+    probe(probes, l, ProbePoint::MlpNorm, xb);
+
+    // MLP block: gate|up product, SwiGLU, down product.
+    cuda::SwigluArgs sw;
+    sw.gate_up = product(lw.gate_up, xb, s.xb_low.get(), T);
+    sw.T = T;
+    sw.hidden = c.hidden_dim;
+    sw.h = s.h.as<float>();
+    sw.h_low = s.h_low.get();
+    sw.low = low_;
+    cuda::launch_swiglu(sw, stream_);
+    // x = x + mlp output; xb = the next layer's attention norm (or the final norm).
+    norm.add = product(lw.down, s.h.as<float>(), s.h_low.get(), T);
+    norm.w = l + 1 < c.n_layers ? w.layers[size_t(l) + 1].attn_norm.as<float>() : w.final_norm.as<float>();
+    cuda::launch_residual_norm(norm, stream_);
+    probe(probes, l, ProbePoint::MlpOut, s.probe.as<float>());
+  }
+  enqueue_logits(first, n_out);
+}
+
+void CudaEngine::run_decode_graph() {
+  if (decode_graph_ == nullptr) {
+    cudaGraph_t graph = nullptr;
+    check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    try {
+      enqueue_forward(1, 0, 1, nullptr);
+    } catch (...) {
+      cudaStreamEndCapture(stream_, &graph);
+      if (graph) cudaGraphDestroy(graph);
+      throw;
+    }
+    check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
+    const cudaError_t e = cudaGraphInstantiate(&decode_graph_, graph, 0);
+    cudaGraphDestroy(graph);
+    check(e, "cudaGraphInstantiate");
+  }
+  check(cudaGraphLaunch(decode_graph_, stream_), "cudaGraphLaunch");
+}
+
+ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const ForwardRequest& request) {
+  const ModelConfig& c = model_.config;
+  CudaState& s = state_;
+  const int64_t T = int64_t(tokens.size());
+  const int64_t pos0 = pos_;
+  if (T == 0) throw Error("forward() needs at least one token");
+  if (T > max_batch_) throw Error("forward() batch larger than max_batch");
+  if (pos0 + T > context_)
+    throw Error("context full: " + std::to_string(pos0 + T) + " positions > " + std::to_string(context_));
+  for (int64_t t = 0; t < T; ++t)
+    if (tokens[size_t(t)] < 0 || tokens[size_t(t)] >= c.vocab_size)
+      throw Error("token id " + std::to_string(tokens[size_t(t)]) + " outside the vocabulary");
+
+  std::memcpy(s.host_tokens.as<int32_t>(), tokens.data(), sizeof(int32_t) * size_t(T));
+  *s.host_pos0.as<int64_t>() = pos0;
+  check(cudaMemcpyAsync(s.tokens.get(), s.host_tokens.as<int32_t>(), sizeof(int32_t) * size_t(T),
+                        cudaMemcpyHostToDevice, stream_),
+        "cudaMemcpyAsync (tokens)");
+  check(cudaMemcpyAsync(s.pos0.get(), s.host_pos0.as<int64_t>(), sizeof(int64_t), cudaMemcpyHostToDevice, stream_),
+        "cudaMemcpyAsync (position)");
+
+  const int64_t first = request.all_positions ? 0 : T - 1;
+  const int64_t n_out = T - first;
+  ForwardResult result;
+  result.first_position = pos0 + first;
+  std::vector<uint64_t> probes;
+  if (T == 1 && !request.probes) {
+    run_decode_graph();
+  } else {
+    ProbeSink sink;
+    if (request.probes) {
+      probes.assign(size_t(T) * size_t(c.n_layers) * kProbesPerLayer, 0);
+      sink = ProbeSink{&probes, T};
+    }
+    enqueue_forward(T, first, n_out, request.probes ? &sink : nullptr);
+  }
+  pos_ = pos0 + T;  // the cache now holds these positions, whatever the host does next
+
+  const int64_t vocab = c.vocab_size;
+  const bool need_logits = request.top_k > 0 || request.full_logits || !summary_on_device();
+  std::vector<float> logits;
+  if (need_logits) {
+    logits.resize(size_t(n_out * vocab));
+    check(cudaMemcpyAsync(logits.data(), s.logits.get(), logits.size() * sizeof(float), cudaMemcpyDeviceToHost,
+                          stream_),
+          "cudaMemcpyAsync (logits)");
+  }
+  if (summary_on_device()) {
+    check(cudaMemcpyAsync(s.host_argmax.as<int32_t>(), s.argmax.get(), sizeof(int32_t) * size_t(n_out),
+                          cudaMemcpyDeviceToHost, stream_),
+          "cudaMemcpyAsync (argmax)");
+    check(cudaMemcpyAsync(s.host_hash.as<uint64_t>(), s.hash.get(), sizeof(uint64_t) * size_t(n_out),
+                          cudaMemcpyDeviceToHost, stream_),
+          "cudaMemcpyAsync (hash)");
+  }
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (forward)");
+
+  result.n_positions = n_out;
+  result.top_k = std::min<int>(request.top_k, int(vocab));
+  result.logits_hash.resize(size_t(n_out));
+  result.argmax.resize(size_t(n_out));
+  result.top.resize(size_t(n_out) * size_t(std::max(0, result.top_k)));
+  for (int64_t t = 0; t < n_out; ++t) {
+    const float* row = need_logits ? logits.data() + t * vocab : nullptr;
+    if (summary_on_device()) {
+      result.logits_hash[size_t(t)] = s.host_hash.as<uint64_t>()[t];
+      result.argmax[size_t(t)] = s.host_argmax.as<int32_t>()[t];
+    } else {
+      result.logits_hash[size_t(t)] = kernels::logits_hash(row, vocab);
+      result.argmax[size_t(t)] = kernels::argmax(row, vocab);
+    }
+    if (result.top_k > 0) top_k_of(row, vocab, result.top_k, result.top.data() + t * result.top_k);
+  }
+  if (request.full_logits) result.logits = std::move(logits);
+  if (request.probes) {
+    const size_t per_pos = size_t(c.n_layers) * kProbesPerLayer;
+    result.probes.assign(probes.begin() + std::ptrdiff_t(size_t(first) * per_pos), probes.end());
+  }
+  return result;
+}
+
+uint64_t CudaEngine::kv_state_hash() const {
+  check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (kv state)");
+  uint64_t h = 0;
+  const size_t n = size_t(pos_ * kv_dim_);
+  std::vector<float> host(n);
+  for (int l = 0; l < model_.config.n_layers; ++l) {
+    for (const float* cache : {k_cache_at(l), v_cache_at(l)}) {
+      check(cudaMemcpy(host.data(), cache, n * sizeof(float), cudaMemcpyDeviceToHost), "cudaMemcpy (kv state)");
+      h = kernels::f32_hash(host.data(), int64_t(n), h);
+    }
+  }
+  return h;
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions& options) {
+  return std::make_unique<CudaEngine>(model, options);
+}
+
+}  // namespace ree

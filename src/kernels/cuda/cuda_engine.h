@@ -1,0 +1,34 @@
+#pragma once
+// The CUDA backend's entry points (called by src/runtime/engines/make_engine.cpp
+// and `ree info`). CudaEngine itself is private to cuda_engine.cpp.
+#include <memory>
+#include <string>
+
+#include "runtime/engine.h"
+
+namespace ree {
+
+// A CudaEngine for `model` on GPU 0. Throws ree::Error when no GPU is visible
+// ("--device cuda: no CUDA device visible (cudaGetDeviceCount: ...)") or
+// the model does not fit, never crashes.
+std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions& options);
+
+// For `ree info`: "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB), driver
+// 13.0, CUDA runtime 13.0", or "built, no GPU visible: <reason>".
+std::string cuda_device_status();
+
+// The same facts as fields, for session headers. `ok` is false (and `error`
+// says why) when no device is visible.
+struct CudaDeviceInfo {
+  bool ok = false;
+  std::string error;
+  std::string name;            // "NVIDIA H100 80GB HBM3"
+  int compute_capability = 0;  // 90
+  int multiprocessors = 0;
+  double memory_gib = 0;
+  std::string driver_version;  // "13.0" (the newest CUDA the driver supports)
+  std::string runtime_version; // "13.0"
+};
+CudaDeviceInfo cuda_device_info();
+
+}  // namespace ree

@@ -1,0 +1,171 @@
+// Host-array wrappers around the CUDA kernels (cuda_host_ops.h).
+#include "kernels/cuda/cuda_host_ops.h"
+
+#include <vector>
+
+#include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/cuda_engine.h"
+#include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/device_weights.h"
+
+namespace ree::cuda::host {
+namespace {
+
+template <class T>
+DeviceBuffer to_device(const T* p, size_t n) {
+  return upload(p, n * sizeof(T), "a test input");
+}
+
+template <class T>
+void to_host(T* dst, const DeviceBuffer& src, size_t n) {
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  check(cudaMemcpy(dst, src.get(), n * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
+}
+
+DeviceBuffer position_on_device(int64_t pos0) { return to_device(&pos0, 1); }
+
+}  // namespace
+
+bool gpu_visible() { return cuda_device_info().ok; }
+
+void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y) {
+  require_device();
+  const kernels::PackedMatrix* parts[] = {&w};
+  const GpuLayout layout = stacked_layout(parts);
+  std::vector<uint8_t> data(layout.data_bytes());
+  std::vector<uint16_t> scales(layout.scale_count());
+  repack_for_gpu(parts, layout, data.data(), scales.data());
+  DeviceBuffer d_data = to_device(data.data(), data.size());
+  DeviceBuffer d_scales = to_device(scales.data(), scales.size());
+  GpuMatrix m{layout, d_data.as<const uint4>(), d_scales.as<const uint16_t>()};
+  DeviceBuffer d_x = to_device(x, size_t(T * w.cols));
+  DeviceBuffer d_p(sizeof(float) * size_t(T) * size_t(m.chunks()) * size_t(w.rows), "partials");
+  DeviceBuffer d_y(sizeof(float) * size_t(T * w.rows), "output");
+  launch_matmul_partials(m, d_x.as<float>(), w.cols, T, d_p.as<float>(), nullptr);
+  launch_combine(Partials{d_p.as<float>(), m.chunks(), w.rows}, T, d_y.as<float>(), nullptr);
+  to_host(y, d_y, size_t(T * w.rows));
+}
+
+void residual_rmsnorm(float* x, const float* partials, int chunks, const float* w, int64_t T, int n, float eps,
+                      float* y) {
+  require_device();
+  DeviceBuffer d_x = to_device(x, size_t(T * n));
+  DeviceBuffer d_p = partials ? to_device(partials, size_t(T * chunks * n)) : DeviceBuffer();
+  DeviceBuffer d_w = to_device(w, size_t(n));
+  DeviceBuffer d_y(sizeof(float) * size_t(T * n), "output");
+  ResidualNormArgs a;
+  a.add = Partials{partials ? d_p.as<float>() : nullptr, chunks, n};
+  a.T = T;
+  a.dim = n;
+  a.eps = eps;
+  a.x = d_x.as<float>();
+  a.w = d_w.as<float>();
+  a.y = d_y.as<float>();
+  launch_residual_norm(a, nullptr);
+  to_host(y, d_y, size_t(T * n));
+  to_host(x, d_x, size_t(T * n));
+}
+
+void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_heads, int n_kv_heads,
+              const kernels::RopeTable& rope, float* q, float* k_cache, float* v_cache) {
+  require_device();
+  const int hd = rope.head_dim;
+  const int64_t q_dim = int64_t(n_heads) * hd, kv_dim = int64_t(n_kv_heads) * hd, rows = q_dim + 2 * kv_dim;
+  const size_t cache = size_t(rope.max_pos * kv_dim);
+  DeviceBuffer d_p = to_device(partials, size_t(T * chunks * rows));
+  DeviceBuffer d_cos = to_device(rope.cos.data(), rope.cos.size()), d_sin = to_device(rope.sin.data(), rope.sin.size());
+  DeviceBuffer d_k = to_device(k_cache, cache), d_v = to_device(v_cache, cache);
+  DeviceBuffer d_q(sizeof(float) * size_t(T * q_dim), "q");
+  DeviceBuffer d_pos = position_on_device(pos0);
+  QkvRopeArgs a;
+  a.qkv = Partials{d_p.as<float>(), chunks, rows};
+  a.T = T;
+  a.n_heads = n_heads;
+  a.n_kv_heads = n_kv_heads;
+  a.head_dim = hd;
+  a.pos0 = d_pos.as<int64_t>();
+  a.cos = d_cos.as<float>();
+  a.sin = d_sin.as<float>();
+  a.q_out = d_q.as<float>();
+  a.k_cache = d_k.as<float>();
+  a.v_cache = d_v.as<float>();
+  launch_qkv_rope(a, nullptr);
+  to_host(q, d_q, size_t(T * q_dim));
+  to_host(k_cache, d_k, cache);
+  to_host(v_cache, d_v, cache);
+}
+
+void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, int64_t pos0, const float* k_cache,
+               const float* v_cache, float* out) {
+  require_device();
+  const int64_t q_dim = int64_t(shape.n_heads) * shape.head_dim;
+  const int64_t kv_dim = int64_t(shape.n_kv_heads) * shape.head_dim;
+  const int64_t context = pos0 + T;
+  DeviceBuffer d_q = to_device(q, size_t(T * q_dim));
+  DeviceBuffer d_k = to_device(k_cache, size_t(context * kv_dim)), d_v = to_device(v_cache, size_t(context * kv_dim));
+  DeviceBuffer d_out(sizeof(float) * size_t(T * q_dim), "attention output");
+  DeviceBuffer d_scores(sizeof(float) * size_t(T * shape.n_heads * context), "scores");
+  DeviceBuffer d_part(sizeof(float) * size_t(T) * attention_partial_floats(shape.n_heads, shape.head_dim, context),
+                      "partials");
+  DeviceBuffer d_pos = position_on_device(pos0);
+  AttentionArgs a;
+  a.T = T;
+  a.t0 = 0;
+  a.n_heads = shape.n_heads;
+  a.n_kv_heads = shape.n_kv_heads;
+  a.head_dim = shape.head_dim;
+  a.pos0 = d_pos.as<int64_t>();
+  a.q = d_q.as<float>();
+  a.k_cache = d_k.as<float>();
+  a.v_cache = d_v.as<float>();
+  a.context = context;
+  a.scores = d_scores.as<float>();
+  a.partial = d_part.as<float>();
+  a.out = d_out.as<float>();
+  launch_attention(a, nullptr);
+  to_host(out, d_out, size_t(T * q_dim));
+}
+
+void swiglu(const float* partials, int chunks, int64_t T, int64_t hidden, float* h) {
+  require_device();
+  DeviceBuffer d_p = to_device(partials, size_t(T * chunks * 2 * hidden));
+  DeviceBuffer d_h(sizeof(float) * size_t(T * hidden), "h");
+  SwigluArgs a;
+  a.gate_up = Partials{d_p.as<float>(), chunks, 2 * hidden};
+  a.T = T;
+  a.hidden = hidden;
+  a.h = d_h.as<float>();
+  launch_swiglu(a, nullptr);
+  to_host(h, d_h, size_t(T * hidden));
+}
+
+void embed(kernels::DType dtype, const uint8_t* table, int64_t rows, int64_t cols, const int32_t* tokens, int64_t T,
+           float* x) {
+  require_device();
+  const size_t row_bytes = kernels::dtype_row_bytes(dtype, cols);
+  DeviceBuffer d_table = to_device(table, row_bytes * size_t(rows));
+  DeviceBuffer d_tokens = to_device(tokens, size_t(T));
+  DeviceBuffer d_x(sizeof(float) * size_t(T * cols), "x");
+  launch_embed({dtype, d_table.as<const uint8_t>(), row_bytes, int(cols), d_tokens.as<int32_t>(), T, d_x.as<float>()},
+               nullptr);
+  to_host(x, d_x, size_t(T * cols));
+}
+
+void exp(const float* x, int64_t n, float* y) {
+  require_device();
+  DeviceBuffer d_x = to_device(x, size_t(n));
+  DeviceBuffer d_y(sizeof(float) * size_t(n), "y");
+  launch_exp(d_x.as<float>(), n, d_y.as<float>(), nullptr);
+  to_host(y, d_y, size_t(n));
+}
+
+void logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* argmax, uint64_t* hash) {
+  require_device();
+  DeviceBuffer d_l = to_device(logits, size_t(T * vocab));
+  DeviceBuffer d_a(sizeof(int32_t) * size_t(T), "argmax"), d_h(sizeof(uint64_t) * size_t(T), "hash");
+  launch_logits_summary(d_l.as<float>(), T, vocab, d_a.as<int32_t>(), d_h.as<uint64_t>(), nullptr);
+  to_host(argmax, d_a, size_t(T));
+  to_host(hash, d_h, size_t(T));
+}
+
+}  // namespace ree::cuda::host

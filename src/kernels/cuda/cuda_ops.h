@@ -1,0 +1,138 @@
+#pragma once
+// The CUDA kernels of repro-v1, as launch functions on device pointers. Each
+// kernel lives in the .cu file named after its CPU counterpart (matmul.cu,
+// attention.cu, rmsnorm.cu, rope.cu, swiglu.cu, embed.cu, logits.cu) and
+// performs exactly the contract's operations in the contract's order, so its
+// bits equal the scalar CPU reference (tests/cuda/test_cuda_kernels.cpp).
+//
+// Matrix products are split into two steps so that no float is ever added in
+// an order the contract does not fix:
+//   1. matmul partials: one thread per (row, 256-chunk, token) runs the serial
+//      fma chain of that chunk and writes its partial sum;
+//   2. the consumer of the product (norm, RoPE, SwiGLU, logits) combines the
+//      partials of each value left to right, r = p0; r = r + p1; ... — the
+//      contract's "across chunks" rule — before using it.
+// No atomics, no split-K beyond the contract's chunks.
+//
+// Every launch takes the position of the first token from device memory
+// (`pos0`), so one captured CUDA graph serves every decode step.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/cuda/gpu_layout.h"
+#include "kernels/kernels.h"
+
+namespace ree::cuda {
+
+// A weight matrix in the GPU layout (gpu_layout.h), on the device.
+struct GpuMatrix {
+  GpuLayout layout;
+  const uint4* data = nullptr;
+  const uint16_t* scales = nullptr;  // Q8_0 only
+  int chunks() const { return chunk_count(layout.cols); }
+};
+
+// Partial sums of a product: value (t, n) is the left-to-right sum over
+// c < chunks of data[(t * chunks + c) * rows + n]. A product computed in one
+// piece (cuBLAS, fast mode) is the case chunks == 1.
+struct Partials {
+  const float* data = nullptr;
+  int chunks = 0;
+  int64_t rows = 0;
+};
+
+// Optional low-precision copy of an activation (fast mode feeds it to cuBLAS).
+enum class LowPrecision : uint8_t { None = 0, Bf16 = 1, F16 = 2 };
+
+// out[(t * chunks + c) * rows + n] = chunk c of D(W[n, :], x[t, :]) for t < T.
+void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
+                            cudaStream_t stream);
+
+// For each of T rows: v = x + combine(add) (x unchanged when add.data is null),
+// x = v, y = rmsnorm(v) * w. `probe` (may be null) receives combine(add).
+struct ResidualNormArgs {
+  Partials add;
+  int64_t T = 0;
+  int dim = 0;
+  float eps = 0.0f;
+  float* x = nullptr;        // [T][dim], updated in place
+  const float* w = nullptr;  // [dim]
+  float* y = nullptr;        // [T][dim]
+  float* probe = nullptr;    // [T][dim] or null
+  void* y_low = nullptr;     // [T][dim] 16-bit copy of y, or null
+  LowPrecision low = LowPrecision::None;
+};
+void launch_residual_norm(const ResidualNormArgs& a, cudaStream_t stream);
+
+// Combine the stacked q|k|v product, rotate q and k (RoPE at position
+// pos0 + t), write q to q_out and k, v into the layer's caches at that position.
+struct QkvRopeArgs {
+  Partials qkv;                  // rows: n_heads*hd (q), then n_kv*hd (k), then n_kv*hd (v)
+  int64_t T = 0;
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0;
+  const int64_t* pos0 = nullptr;  // device
+  const float* cos = nullptr;     // [positions][hd/2]
+  const float* sin = nullptr;
+  float* q_out = nullptr;         // [T][n_heads*hd]
+  float* k_cache = nullptr;       // [positions][n_kv*hd] of this layer
+  float* v_cache = nullptr;
+};
+void launch_qkv_rope(const QkvRopeArgs& a, cudaStream_t stream);
+
+// Causal attention for query rows t0..t0+T-1 (absolute positions pos0 + t).
+struct AttentionArgs {
+  int64_t T = 0;                  // query rows in this launch
+  int64_t t0 = 0;                 // first query row (index into q/out)
+  int n_heads = 0, n_kv_heads = 0, head_dim = 0;
+  const int64_t* pos0 = nullptr;  // device
+  const float* q = nullptr;       // [*][n_heads*hd]
+  const float* k_cache = nullptr; // [positions][n_kv*hd]
+  const float* v_cache = nullptr;
+  int64_t context = 0;            // cache positions (scratch row length)
+  float* scores = nullptr;        // scratch [T][n_heads][context]
+  float* partial = nullptr;       // scratch [T][n_heads][chunks(context)][hd + 1]
+  float* out = nullptr;           // [*][n_heads*hd]
+  void* out_low = nullptr;        // 16-bit copy of out, or null
+  LowPrecision low = LowPrecision::None;
+};
+size_t attention_partial_floats(int n_heads, int head_dim, int64_t context);  // per query row
+void launch_attention(const AttentionArgs& a, cudaStream_t stream);
+
+// h[t][i] = silu(combine(gate_up)[t][i]) * combine(gate_up)[t][hidden + i].
+struct SwigluArgs {
+  Partials gate_up;  // rows: hidden (gate), then hidden (up)
+  int64_t T = 0;
+  int64_t hidden = 0;
+  float* h = nullptr;  // [T][hidden]
+  void* h_low = nullptr;
+  LowPrecision low = LowPrecision::None;
+};
+void launch_swiglu(const SwigluArgs& a, cudaStream_t stream);
+
+// x[t][:] = exact f32 of embedding row tokens[t] (row-major stored dtype).
+struct EmbedArgs {
+  kernels::DType dtype = kernels::DType::F32;
+  const uint8_t* table = nullptr;  // [vocab][row_bytes]
+  size_t row_bytes = 0;
+  int dim = 0;
+  const int32_t* tokens = nullptr;  // device, ids already checked on the host
+  int64_t T = 0;
+  float* x = nullptr;
+};
+void launch_embed(const EmbedArgs& a, cudaStream_t stream);
+
+// out[t][n] = combine(p)[t][n] for t < T (the logits).
+void launch_combine(const Partials& p, int64_t T, float* out, cudaStream_t stream);
+
+// y[i] = repro-v1 exp(x[i]) (contract_math.h compiled by nvcc; for tests).
+void launch_exp(const float* x, int64_t n, float* y, cudaStream_t stream);
+
+// Argmax (ties to the smallest id, -1 if any NaN) and the XXH3-64 logits hash
+// of each of T rows, computed on the device so that the vocabulary need not
+// travel to the host every step. out_argmax[T], out_hash[T].
+// Needs vocab >= 61 (xxh3_split.h); smaller vocabularies are hashed on the host.
+void launch_logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax, uint64_t* out_hash,
+                           cudaStream_t stream);
+
+}  // namespace ree::cuda

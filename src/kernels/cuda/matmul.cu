@@ -1,0 +1,214 @@
+// Matrix products of repro-v1 on CUDA cores (src/kernels/matmul.cpp is the CPU
+// version): one thread per (output row, 256-column chunk, token) runs the
+// contract's serial chain acc = fma(w[k], x[k], acc) for k ascending inside
+// its chunk and writes that chunk's partial; consumers add the partials left
+// to right (device_common.cuh, combine()). Never tensor cores, never atomics.
+//
+// Block: 4 warps = 4 groups of 32 rows, one chunk, TB tokens. The chunk of x
+// for those tokens is staged in shared memory (each x value is read by all
+// lanes at once: a broadcast). Each lane streams its own row's weights as
+// 16-byte units (gpu_layout.h), so a warp reads 512 contiguous bytes per
+// load; U units are loaded before the first is used, to keep enough bytes in
+// flight for the memory-bound decode step.
+#include "kernels/cuda/device_common.cuh"
+
+namespace ree::cuda {
+namespace {
+
+using kernels::DType;
+
+constexpr int kWarpsPerBlock = 4;
+constexpr int kThreads = kWarpsPerBlock * 32;
+
+struct MatmulParams {
+  const uint4* w = nullptr;
+  const uint16_t* scales = nullptr;
+  int64_t rows = 0, cols = 0, groups = 0, units_per_row = 0;
+  int chunks = 0;
+  const float* x = nullptr;
+  int64_t x_stride = 0;
+  int64_t T = 0;
+  float* out = nullptr;
+};
+
+template <DType DT>
+struct Unit;
+
+template <>
+struct Unit<DType::F32> {
+  static constexpr int kElems = 4;
+  __device__ static void unpack(const uint4 u, float, float (&w)[4]) {
+    w[0] = __uint_as_float(u.x);
+    w[1] = __uint_as_float(u.y);
+    w[2] = __uint_as_float(u.z);
+    w[3] = __uint_as_float(u.w);
+  }
+};
+
+template <>
+struct Unit<DType::BF16> {
+  static constexpr int kElems = 8;
+  __device__ static void unpack(const uint4 u, float, float (&w)[8]) {
+    const uint32_t v[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      w[2 * i] = __uint_as_float(v[i] << 16);  // element 2i is the low half (little endian)
+      w[2 * i + 1] = __uint_as_float(v[i] & 0xffff0000u);
+    }
+  }
+};
+
+template <>
+struct Unit<DType::F16> {
+  static constexpr int kElems = 8;
+  __device__ static void unpack(const uint4 u, float, float (&w)[8]) {
+    const uint32_t v[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {  // f16 -> f32 is exact for every finite value
+      w[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(v[i] & 0xffffu)));
+      w[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(v[i] >> 16)));
+    }
+  }
+};
+
+template <>
+struct Unit<DType::Q8_0> {
+  static constexpr int kElems = 16;
+  // float(q) * d is exact (8-bit times 11-bit significands).
+  __device__ static void unpack(const uint4 u, float d, float (&w)[16]) {
+    const uint32_t v[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+    for (int i = 0; i < 16; ++i) {
+      const int q = static_cast<int8_t>((v[i / 4] >> (8 * (i % 4))) & 0xffu);
+      w[i] = __fmul_rn(__int2float_rn(q), d);
+    }
+  }
+};
+
+// Unit loads per batch: all of a chunk where registers allow, fewer when many
+// tokens' accumulators are live.
+template <DType DT, int TB>
+struct Batch {
+  static constexpr int kUnits = TB > 1 ? 4 : 16;
+};
+
+// acc[t] = fma(w[e], x[t][kb + e], acc[t]) for e < n, in e order.
+template <DType DT, int TB, bool FULL>
+__device__ __forceinline__ void fma_unit(const uint4 u, float d, const float (*xs)[kChunk], int kb, int n,
+                                         float (&acc)[TB]) {
+  constexpr int V = Unit<DT>::kElems;
+  float w[V];
+  Unit<DT>::unpack(u, d, w);
+#pragma unroll
+  for (int t = 0; t < TB; ++t) {
+    if constexpr (FULL) {
+      const float4* xv = reinterpret_cast<const float4*>(&xs[t][kb]);
+#pragma unroll
+      for (int q = 0; q < V / 4; ++q) {
+        const float4 x4 = xv[q];
+        acc[t] = __fmaf_rn(w[4 * q + 0], x4.x, acc[t]);
+        acc[t] = __fmaf_rn(w[4 * q + 1], x4.y, acc[t]);
+        acc[t] = __fmaf_rn(w[4 * q + 2], x4.z, acc[t]);
+        acc[t] = __fmaf_rn(w[4 * q + 3], x4.w, acc[t]);
+      }
+    } else {
+#pragma unroll
+      for (int e = 0; e < V; ++e)
+        if (e < n) acc[t] = __fmaf_rn(w[e], xs[t][kb + e], acc[t]);
+    }
+  }
+}
+
+template <DType DT>
+__device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
+  if constexpr (DT == DType::Q8_0) return __half2float(__ushort_as_half(sp[(u / 2) * 32]));
+  return 0.0f;
+}
+
+template <DType DT, int TB>
+__global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulParams p) {
+  constexpr int V = Unit<DT>::kElems;
+  constexpr int U = Batch<DT, TB>::kUnits;
+  __shared__ __align__(16) float xs[TB][kChunk];
+
+  const int c = int(blockIdx.z);
+  const int64_t t0 = int64_t(blockIdx.x) * TB;
+  const int64_t k0 = int64_t(c) * kChunk;
+  const int len = int(p.cols - k0 < kChunk ? p.cols - k0 : int64_t(kChunk));
+  for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
+    const int t = i / kChunk, k = i % kChunk;
+    xs[t][k] = (t0 + t < p.T && k < len) ? p.x[(t0 + t) * p.x_stride + k0 + k] : 0.0f;
+  }
+  __syncthreads();
+
+  const int lane = int(threadIdx.x % 32);
+  const int64_t g = int64_t(blockIdx.y) * kWarpsPerBlock + threadIdx.x / 32;
+  if (g >= p.groups) return;
+  const uint4* wp = p.w + (g * p.units_per_row + k0 / V) * 32 + lane;
+  const uint16_t* sp = nullptr;
+  if constexpr (DT == DType::Q8_0) sp = p.scales + (g * (p.cols / kQ8Block) + k0 / kQ8Block) * 32 + lane;
+
+  float acc[TB];
+#pragma unroll
+  for (int t = 0; t < TB; ++t) acc[t] = 0.0f;
+  const int full = len / V, tail = len % V;
+  for (int u0 = 0; u0 < full; u0 += U) {
+    uint4 buf[U];
+#pragma unroll
+    for (int i = 0; i < U; ++i)
+      if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+#pragma unroll
+    for (int i = 0; i < U; ++i)
+      if (u0 + i < full) fma_unit<DT, TB, true>(buf[i], unit_scale<DT>(sp, u0 + i), xs, (u0 + i) * V, V, acc);
+  }
+  if (tail > 0)  // the last columns of a row whose length is not a multiple of V
+    fma_unit<DT, TB, false>(__ldg(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, acc);
+
+  const int64_t row = g * 32 + lane;
+  if (row >= p.rows) return;
+#pragma unroll
+  for (int t = 0; t < TB; ++t)
+    if (t0 + t < p.T) p.out[((t0 + t) * p.chunks + c) * p.rows + row] = acc[t];
+}
+
+template <DType DT, int TB>
+void launch_typed(const MatmulParams& p, cudaStream_t stream) {
+  const dim3 grid(blocks_for(p.T, TB), blocks_for(p.groups, kWarpsPerBlock), unsigned(p.chunks));
+  matmul_partials_kernel<DT, TB><<<grid, kThreads, 0, stream>>>(p);
+}
+
+template <int TB>
+void launch_tokens(DType dtype, const MatmulParams& p, cudaStream_t stream) {
+  switch (dtype) {
+    case DType::F32: return launch_typed<DType::F32, TB>(p, stream);
+    case DType::F16: return launch_typed<DType::F16, TB>(p, stream);
+    case DType::BF16: return launch_typed<DType::BF16, TB>(p, stream);
+    case DType::Q8_0: return launch_typed<DType::Q8_0, TB>(p, stream);
+  }
+}
+
+}  // namespace
+
+void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
+                            cudaStream_t stream) {
+  if (T <= 0) return;
+  MatmulParams p;
+  p.w = w.data;
+  p.scales = w.scales;
+  p.rows = w.layout.rows;
+  p.cols = w.layout.cols;
+  p.groups = w.layout.groups;
+  p.units_per_row = w.layout.units_per_row;
+  p.chunks = w.chunks();
+  p.x = x;
+  p.x_stride = x_stride;
+  p.T = T;
+  p.out = out;
+  // Token blocking changes only which thread computes a value, never its
+  // operations: decode (T = 1) gets one token per thread, prefill 16.
+  if (T == 1) launch_tokens<1>(w.layout.dtype, p, stream);
+  else launch_tokens<16>(w.layout.dtype, p, stream);
+  check_launch("matmul");
+}
+
+}  // namespace ree::cuda

@@ -1,0 +1,51 @@
+// The q|k|v product's consumer (src/kernels/ops.cpp rope(), and the cache
+// writes of cpu_engine.cpp): combine each value's chunk partials, rotate the
+// pairs (i, i + hd/2) of every q and k head with the shared RoPE table
+//   x0' = x0*c - x1*s;  x1' = x0*s + x1*c   (each product rounded, no fma)
+// and store q for attention, k and v into the layer's KV cache.
+#include "kernels/cuda/device_common.cuh"
+
+namespace ree::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+__global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a) {
+  const int hd = a.head_dim, half = hd / 2;
+  const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;
+  const int64_t q_pairs = int64_t(a.n_heads) * half, k_pairs = int64_t(a.n_kv_heads) * half;
+  const int64_t per_token = q_pairs + k_pairs + kv_dim;
+  const int64_t item = int64_t(blockIdx.x) * kThreads + threadIdx.x;
+  if (item >= a.T * per_token) return;
+  const int64_t t = item / per_token;
+  int64_t i = item % per_token;
+  const int64_t pos = *a.pos0 + t;
+  if (i < q_pairs + k_pairs) {
+    const bool is_q = i < q_pairs;
+    if (!is_q) i -= q_pairs;
+    const int64_t head = i / half, j = i % half;
+    const int64_t row0 = (is_q ? 0 : q_dim) + head * hd + j;
+    const float x0 = combine(a.qkv, t, row0), x1 = combine(a.qkv, t, row0 + half);
+    const float c = a.cos[pos * half + j], s = a.sin[pos * half + j];
+    const float n0 = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+    const float n1 = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+    float* dst = is_q ? a.q_out + t * q_dim : a.k_cache + pos * kv_dim;
+    dst[head * hd + j] = n0;
+    dst[head * hd + j + half] = n1;
+  } else {
+    i -= q_pairs + k_pairs;
+    a.v_cache[pos * kv_dim + i] = combine(a.qkv, t, q_dim + kv_dim + i);
+  }
+}
+
+}  // namespace
+
+void launch_qkv_rope(const QkvRopeArgs& a, cudaStream_t stream) {
+  if (a.T <= 0) return;
+  const int64_t per_token = int64_t(a.n_heads) * (a.head_dim / 2) + int64_t(a.n_kv_heads) * (a.head_dim / 2) +
+                            int64_t(a.n_kv_heads) * a.head_dim;
+  qkv_rope_kernel<<<blocks_for(a.T * per_token, kThreads), kThreads, 0, stream>>>(a);
+  check_launch("qkv_rope");
+}
+
+}  // namespace ree::cuda
