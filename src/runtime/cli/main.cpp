@@ -21,6 +21,13 @@ int main(int argc, char** argv) {
   ree::cli::register_bench(app, run);
   ree::cli::register_synth(app, run);
   ree::cli::register_convert(app, run);
+  ree::cli::register_diff(app, run);
+  ree::cli::register_view(app, run);
+  ree::cli::register_agent(app, run);
+  ree::cli::register_replay(app, run);
+  ree::cli::register_inspect(app, run);
+  ree::cli::register_verify(app, run);
+  ree::cli::register_keygen(app, run);
   // (more register_* calls are added here as commands land)
 
   try {
