@@ -1,5 +1,5 @@
-// attention(): validation and the split over (token, head) items. Each item's
-// value is computed by one thread alone, from absolute positions, so prefill of
+// attention(): validation and the split over (token, kv head) items. Each
+// output value is computed by one thread alone, from absolute positions, so prefill of
 // T rows and T single-row decode calls give the same bits (kernels_impl.h).
 #include <string>
 #include <vector>
@@ -37,9 +37,10 @@ void attention(const Exec& ex, const AttentionShape& shape, const float* q, int6
   a.k_cache = k_cache;
   a.v_cache = v_cache;
   a.out = out;
-  const int64_t items = t * shape.n_heads;
+  // items are (token, kv head); heads sharing a kv head are computed together
+  const int64_t items = t * shape.n_kv_heads;
   parallel_for(ex.pool, items, 1, [&](int64_t i0, int64_t i1, int) {
-    std::vector<float> scratch(size_t(pos0 + t));  // scores, then weights, of one item
+    std::vector<float> scratch(4 * size_t(pos0 + t));  // scores, then weights, of up to 4 heads
     kt.attention(a, i0, i1, scratch.data());
   });
 }

@@ -38,8 +38,8 @@ struct AttentionArgs {
   float* out = nullptr;
 };
 
-// Items [i0, i1) of T*n_heads (item = t*n_heads + h); scratch holds at least
-// pos0 + T floats.
+// Items [i0, i1) of T*n_kv_heads (item = t*n_kv_heads + kv head: the query
+// heads sharing that kv head); scratch holds at least 4 * (pos0 + T) floats.
 using AttentionFn = void (*)(const AttentionArgs&, int64_t i0, int64_t i1, float* scratch);
 
 struct KernelTable {

@@ -192,25 +192,39 @@ void matmul_range(const MatmulArgs& a, int64_t g0, int64_t g1, int64_t t0, int64
 }
 
 // ------------------------------------------------------------- attention ----
+//
+// One work item is (token t, kv head): the query heads that share that kv head
+// are computed together so that each gathered key vector and each loaded value
+// vector serves several heads, and their independent fma chains overlap.
+// Every (t, head) value is still computed alone, in the contract's order.
 
-// s[j] = D(q, k_j, hd) * scale for j < npos; 16 positions per vector, lane =
-// position, each lane the contract's chain over d (k_j gathered by stride).
-template <class V>
-inline void attention_scores(const float* q, const float* kb, int64_t stride, int hd, int64_t npos, float scale,
-                             float* s) {
-  int64_t j = 0;
-  for (; j + kLanes <= npos; j += kLanes) {
-    const float* k0 = kb + j * stride;
-    V res = V::zero();
-    for (int c0 = 0; c0 < hd; c0 += kChunk) {
-      const int c1 = int(min64(hd, c0 + kChunk));
-      V acc = V::zero();
-      for (int d = c0; d < c1; ++d) acc = vfma(V::bcast(q[d]), V::gather(k0 + d, stride), acc);
-      res = (c0 == 0) ? acc : vadd(res, acc);
+// s_h[j..j+15] = D(q_h, k_j, hd) * scale for HB heads; lane = position, each
+// lane the contract's chain over d (k_j gathered by stride).
+template <class V, int HB>
+inline void attention_score_block(const float* const* q, const float* k0, int64_t stride, int hd, float scale,
+                                  float* const* s, int64_t j) {
+  V res[HB];
+  for (int h = 0; h < HB; ++h) res[h] = V::zero();
+  for (int c0 = 0; c0 < hd; c0 += kChunk) {
+    const int c1 = int(min64(hd, c0 + kChunk));
+    V acc[HB];
+    for (int h = 0; h < HB; ++h) acc[h] = V::zero();
+    for (int d = c0; d < c1; ++d) {
+      const V kv = V::gather(k0 + d, stride);
+      for (int h = 0; h < HB; ++h) acc[h] = vfma(V::bcast(q[h][d]), kv, acc[h]);
     }
-    vmul(res, V::bcast(scale)).store(s + j);
+    for (int h = 0; h < HB; ++h) res[h] = (c0 == 0) ? acc[h] : vadd(res[h], acc[h]);
   }
-  for (; j < npos; ++j) s[j] = dot_contract(q, kb + j * stride, hd) * scale;
+  for (int h = 0; h < HB; ++h) vmul(res[h], V::bcast(scale)).store(s[h] + j);
+}
+
+template <class V, int HB>
+inline void attention_scores(const float* const* q, const float* kb, int64_t stride, int hd, int64_t npos, float scale,
+                             float* const* s) {
+  int64_t j = 0;
+  for (; j + kLanes <= npos; j += kLanes) attention_score_block<V, HB>(q, kb + j * stride, stride, hd, scale, s, j);
+  for (; j < npos; ++j)
+    for (int h = 0; h < HB; ++h) s[h][j] = dot_contract(q[h], kb + j * stride, hd) * scale;
 }
 
 // e[j] = exp(s[j] - m) in place; returns S, the chunked sum of e over
@@ -232,61 +246,89 @@ inline float attention_weights(float* s, int64_t npos) {
   return total;
 }
 
-// out[d] = o[d] / S, o[d] = chunked sum of fma(e_j, v_j[d], acc); lane = d.
-// NB vectors of d are accumulated together to overlap their fma chains.
-template <class V, int NB>
-inline void attention_output_block(const float* e, const float* vb, int64_t stride, int64_t npos, float total,
-                                   float* out) {
-  V res[NB];
-  for (int b = 0; b < NB; ++b) res[b] = V::zero();
+// out_h[d] = o_h[d] / S_h, o_h[d] = chunked sum of fma(e_h[j], v_j[d], acc);
+// lane = d; NB vectors of d for HB heads (each v_j vector loaded once).
+template <class V, int HB, int NB>
+inline void attention_output_block(const float* const* e, const float* vb, int64_t stride, int64_t npos,
+                                   const float* total, float* const* out, int d0) {
+  V res[HB][NB];
+  for (int h = 0; h < HB; ++h)
+    for (int b = 0; b < NB; ++b) res[h][b] = V::zero();
   for (int64_t c0 = 0; c0 < npos; c0 += kChunk) {
     const int64_t c1 = min64(npos, c0 + kChunk);
-    V acc[NB];
-    for (int b = 0; b < NB; ++b) acc[b] = V::zero();
+    V acc[HB][NB];
+    for (int h = 0; h < HB; ++h)
+      for (int b = 0; b < NB; ++b) acc[h][b] = V::zero();
     for (int64_t j = c0; j < c1; ++j) {
-      const V ej = V::bcast(e[j]);
-      const float* vrow = vb + j * stride;
-      for (int b = 0; b < NB; ++b) acc[b] = vfma(ej, V::load(vrow + b * kLanes), acc[b]);
+      const float* vrow = vb + j * stride + d0;
+      V vv[NB];
+      for (int b = 0; b < NB; ++b) vv[b] = V::load(vrow + b * kLanes);
+      for (int h = 0; h < HB; ++h) {
+        const V ej = V::bcast(e[h][j]);
+        for (int b = 0; b < NB; ++b) acc[h][b] = vfma(ej, vv[b], acc[h][b]);
+      }
     }
-    for (int b = 0; b < NB; ++b) res[b] = (c0 == 0) ? acc[b] : vadd(res[b], acc[b]);
+    for (int h = 0; h < HB; ++h)
+      for (int b = 0; b < NB; ++b) res[h][b] = (c0 == 0) ? acc[h][b] : vadd(res[h][b], acc[h][b]);
   }
-  for (int b = 0; b < NB; ++b) vdiv(res[b], V::bcast(total)).store(out + b * kLanes);
+  for (int h = 0; h < HB; ++h)
+    for (int b = 0; b < NB; ++b) vdiv(res[h][b], V::bcast(total[h])).store(out[h] + d0 + b * kLanes);
 }
 
-template <class V>
-inline void attention_output(const float* e, const float* vb, int64_t stride, int hd, int64_t npos, float total,
-                             float* out) {
+template <class V, int HB>
+inline void attention_output(const float* const* e, const float* vb, int64_t stride, int hd, int64_t npos,
+                             const float* total, float* const* out) {
   int d = 0;
-  for (; d + 4 * kLanes <= hd; d += 4 * kLanes) attention_output_block<V, 4>(e, vb + d, stride, npos, total, out + d);
-  for (; d + kLanes <= hd; d += kLanes) attention_output_block<V, 1>(e, vb + d, stride, npos, total, out + d);
+  for (; d + 4 * kLanes <= hd; d += 4 * kLanes) attention_output_block<V, HB, 4>(e, vb, stride, npos, total, out, d);
+  for (; d + kLanes <= hd; d += kLanes) attention_output_block<V, HB, 1>(e, vb, stride, npos, total, out, d);
   for (; d < hd; ++d) {
-    float r = 0.0f;
-    for (int64_t c0 = 0; c0 < npos; c0 += kChunk) {
-      const int64_t c1 = min64(npos, c0 + kChunk);
-      float acc = 0.0f;
-      for (int64_t j = c0; j < c1; ++j) acc = contract_fmaf(e[j], vb[j * stride + d], acc);
-      r = (c0 == 0) ? acc : r + acc;
+    for (int h = 0; h < HB; ++h) {
+      float r = 0.0f;
+      for (int64_t c0 = 0; c0 < npos; c0 += kChunk) {
+        const int64_t c1 = min64(npos, c0 + kChunk);
+        float acc = 0.0f;
+        for (int64_t j = c0; j < c1; ++j) acc = contract_fmaf(e[h][j], vb[j * stride + d], acc);
+        r = (c0 == 0) ? acc : r + acc;
+      }
+      out[h][d] = r / total[h];
     }
-    out[d] = r / total;
   }
+}
+
+// HB query heads h0..h0+HB-1 of token t, all attending to the same kv head.
+template <class V, int HB>
+inline void attention_heads(const AttentionArgs& a, int64_t t, int h0, float* scratch) {
+  const AttentionShape& sh = a.shape;
+  const int hd = sh.head_dim;
+  const int64_t row = int64_t(sh.n_heads) * hd;
+  const int64_t npos = a.pos0 + t + 1;
+  const int64_t kv_off = int64_t(h0 / (sh.n_heads / sh.n_kv_heads)) * hd;
+  const float scale = 1.0f / __builtin_sqrtf(float(hd));
+  const float* q[HB];
+  float* s[HB];
+  float* out[HB];
+  float total[HB];
+  for (int h = 0; h < HB; ++h) {
+    q[h] = a.q + t * row + int64_t(h0 + h) * hd;
+    s[h] = scratch + h * npos;
+    out[h] = a.out + t * row + int64_t(h0 + h) * hd;
+  }
+  attention_scores<V, HB>(q, a.k_cache + kv_off, sh.kv_stride, hd, npos, scale, s);
+  for (int h = 0; h < HB; ++h) total[h] = attention_weights<V>(s[h], npos);
+  attention_output<V, HB>(s, a.v_cache + kv_off, sh.kv_stride, hd, npos, total, out);
 }
 
 template <class V>
 void attention_items(const AttentionArgs& a, int64_t i0, int64_t i1, float* scratch) {
   const AttentionShape& sh = a.shape;
-  const int hd = sh.head_dim;
-  const int64_t row = int64_t(sh.n_heads) * hd;
   const int heads_per_kv = sh.n_heads / sh.n_kv_heads;
-  const float scale = 1.0f / __builtin_sqrtf(float(hd));
   for (int64_t item = i0; item < i1; ++item) {
-    const int64_t t = item / sh.n_heads;
-    const int h = int(item % sh.n_heads);
-    const int64_t npos = a.pos0 + t + 1;
-    const int64_t kv_off = int64_t(h / heads_per_kv) * hd;
-    const float* q = a.q + t * row + int64_t(h) * hd;
-    attention_scores<V>(q, a.k_cache + kv_off, sh.kv_stride, hd, npos, scale, scratch);
-    const float total = attention_weights<V>(scratch, npos);
-    attention_output<V>(scratch, a.v_cache + kv_off, sh.kv_stride, hd, npos, total, a.out + t * row + int64_t(h) * hd);
+    const int64_t t = item / sh.n_kv_heads;
+    const int h_first = int(item % sh.n_kv_heads) * heads_per_kv;
+    int h = 0;
+    for (; h + 4 <= heads_per_kv; h += 4) attention_heads<V, 4>(a, t, h_first + h, scratch);
+    for (; h + 2 <= heads_per_kv; h += 2) attention_heads<V, 2>(a, t, h_first + h, scratch);
+    for (; h < heads_per_kv; ++h) attention_heads<V, 1>(a, t, h_first + h, scratch);
   }
 }
 
