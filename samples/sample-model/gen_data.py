@@ -284,7 +284,7 @@ def now_turn(rng, split, now_utc):
 
 def file_path(rng, split):
     if split == "train":
-        return train_phrasing.file_path(rng)
+        return train_phrasing.file_path(rng, FILE_STEMS["eval"])
     stem = rng.choice(FILE_STEMS[split])
     if rng.random() < 0.3:
         stem += rng.choice(["_", "-", ""]) + str(rng.randint(1, 2030))

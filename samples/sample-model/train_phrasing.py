@@ -86,7 +86,10 @@ READ_CORES = [
     "what does the file {p} say", "peek at {p}", "give me the text of {p}", "what's the content of {p}",
     "i want to read {p}", "check what {p} says", "use read_file on {p}", "the file {p}", "{p}",
     "what is {p} about", "can you open {p}", "please read {p}", "read out {p}", "quote {p}",
+    "what's written in {p}", "look at {p}", "have a look at {p}", "summarize the contents of {p}",
+    "what does {p} contain", "i'd like to see {p}", "inspect {p}",
 ]
+BARE_READ_CORES = ["{p}"]  # only with an extension: a bare extensionless word would make any word look like a path
 SMALLTALK_CORES = {  # category -> (cores, answers); the answers match gen_data.SMALLTALK's
     "greet": (["hi", "hello", "hey", "good morning", "good afternoon", "good night", "hi there",
                "hello assistant", "morning", "hiya", "hello again", "sup", "hey hey", "hi bot"],
@@ -114,7 +117,11 @@ SMALLTALK_CORES = {  # category -> (cores, answers); the answers match gen_data.
             ["Okay! Anything else I can do?", "Sure. Let me know if you need anything."]),
     "statement": (["i like pizza", "the weather is nice", "i'm tired", "i'm bored", "that's funny",
                    "my cat is asleep", "i love music", "i am learning to cook", "it is raining here",
-                   "i had a long day", "my friend is visiting", "i am at the office", "the coffee is cold"],
+                   "i had a long day", "my friend is visiting", "i am at the office", "the coffee is cold",
+                   "i read the news today", "i love reading", "i am reading a good book", "the shop is open",
+                   "i filed my report", "time flies", "i have no time today", "what a day", "good times",
+                   "i opened the window", "reading is fun", "i wrote a letter", "the file cabinet is full",
+                   "the evening was lovely", "the night is young", "it is early", "it is late"],
                   ["That's nice to hear!", "Nice! Let me know if you need anything."]),
 }
 NUMBER_STATEMENTS = [  # small talk with numbers but no calculation asked: {n}, {m} small integers
@@ -122,6 +129,10 @@ NUMBER_STATEMENTS = [  # small talk with numbers but no calculation asked: {n}, 
     "we won {n} to {m}", "i walked {n} miles", "there are {n} people here", "i bought {n} apples",
     "my room number is {n}", "it took {n} minutes", "i scored {n} points", "my bus is number {n}",
     "i have {n} meetings today", "our team has {n} members", "i read {n} books this year",
+    "my bus leaves at {n}", "the shop opens at {n}", "the movie starts at {n}", "my meeting is at {n}",
+    "i woke up at {n}", "dinner is at {n}", "i worked {n} hours today", "i read {n} chapters",
+    "i wrote {n} pages", "i opened {n} presents", "my train is late by {n} minutes", "i have {n} files to sort",
+    "i was born in {y}", "i am {n} years old", "my phone has {n} percent battery", "i ran {n} miles",
 ]
 NUMBER_ANSWERS = ["That's nice to hear!", "Nice! Let me know if you need anything."]
 EXTRA_FACTS = [  # (questions, answer): train only, besides gen_data.FACTS
@@ -140,6 +151,16 @@ EXTRA_FACTS = [  # (questions, answer): train only, besides gen_data.FACTS
     (["what language is spoken in brazil", "language of brazil"], "Portuguese is spoken in Brazil."),
     (["what is the tallest animal", "tallest animal"], "The giraffe is the tallest animal."),
     (["what gas do plants absorb", "which gas do plants take in"], "Plants absorb carbon dioxide."),
+    (["how many seconds are in a minute", "seconds in a minute"], "There are 60 seconds in a minute."),
+    (["how many days are in a year", "which number of days does a year have"], "A year has 365 days, or 366 in a leap year."),
+    (["how long is a day", "how many hours does a day last"], "A day lasts 24 hours."),
+    (["which animal barks", "what animal says woof"], "Dogs bark."),
+    (["which ocean is the largest", "largest ocean"], "The Pacific is the largest ocean."),
+    (["which metal is liquid at room temperature", "liquid metal"], "Mercury is liquid at room temperature."),
+    (["which country has the most people", "most populous country"], "India has the most people."),
+    (["which is the longest river", "longest river"], "The Nile is often called the longest river."),
+    (["which bird cannot fly", "a bird that can't fly"], "The penguin is a bird that cannot fly."),
+    (["what is the freezing point of water", "when does water freeze"], "Water freezes at 0 degrees Celsius."),
 ]
 STEM_WORDS = ["notes", "todo", "readme", "report", "plan", "log", "draft", "summary", "ideas", "memo", "config",
               "list", "agenda", "diary", "status", "budget", "recipe", "letter", "data", "results", "invoice",
@@ -149,6 +170,22 @@ STEM_WORDS = ["notes", "todo", "readme", "report", "plan", "log", "draft", "summ
               "workout", "goals", "habits", "expenses", "salary", "taxes", "rent", "garden", "plants", "music",
               "songs", "movies", "books", "quotes", "jokes", "recipes", "inventory2", "alpha", "beta", "gamma",
               "delta", "server", "client", "deploy", "build", "test", "debug", "trace", "events", "alerts"]
+MORE_STEM_WORDS = ["module", "capsule", "rules", "journey", "natural", "signal", "personal", "outlet",
+                   "outside", "mini", "change", "schema", "sketch", "scheme", "manual", "annual", "global",
+                   "lines", "points", "items", "jobs", "chores", "errands", "minimum", "maximum", "total",
+                   "history", "profile", "account", "address", "photos", "album", "playlist", "course",
+                   "syllabus", "exam", "grades", "project", "proposal", "contract", "policy", "handbook",
+                   "guide", "tutorial", "faq", "license", "authors", "credits", "version", "update", "patch",
+                   "issue", "ticket", "bugs", "fixes", "metrics", "stats", "numbers", "figures", "table",
+                   "sheet", "ledger", "receipt", "order", "delivery", "shipment", "stock", "prices", "quote",
+                   "offer", "sales", "leads", "notes2", "draft1", "final", "copy", "old", "new", "temp",
+                   "scratch", "misc", "random", "things", "stuff", "info", "details", "overview", "intro",
+                   "weekly", "daily", "monthly", "yearly", "morning", "evening", "kitchen", "car", "house",
+                   "pets", "dogs", "cats", "plants2", "weather", "forecast", "trip", "flight", "hotel"]
+SYLLABLE_ONSETS = ["b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "w", "z",
+                   "sch", "ch", "sh", "th", "tr", "pl", "cl", "br", "st", "gr", "fl", "qu", ""]
+SYLLABLE_NUCLEI = ["a", "e", "i", "o", "u", "ou", "ea", "ai", "oo", "ie"]
+SYLLABLE_CODAS = ["", "", "n", "l", "r", "s", "t", "d", "m", "x", "ng", "ck", "le", "nal", "ule", "tes"]
 DIRS = ["docs/", "work/", "home/", "src/", "notes/", "data/", "tmp/", "projects/", "logs/", "archive/", "misc/"]
 EXTS = [".txt", ".md", ".log", ".ini", ".csv", ".json", ".cfg", ".yaml", ".rst", ".text", ".conf", ".py"]
 
@@ -199,24 +236,43 @@ def now(rng):
 
 
 def read(rng, path):
-    return compose(rng, rng.choice(READ_CORES)).format(p=path)
+    has_extension = "." in path.rsplit("/", 1)[-1]
+    cores = READ_CORES if has_extension else [c for c in READ_CORES if c not in BARE_READ_CORES]
+    return compose(rng, rng.choice(cores)).format(p=path)
 
 
-def file_path(rng):
-    """Varied file names so that the model learns to copy, not to recall a list."""
+def pseudo_word(rng):
+    """English-looking nonsense ("schoulet", "trainal") so copying is learnt on real-looking pieces."""
+    return "".join(rng.choice(SYLLABLE_ONSETS) + rng.choice(SYLLABLE_NUCLEI) + rng.choice(SYLLABLE_CODAS)
+                   for _ in range(rng.randint(1, 3)))
+
+
+def file_path(rng, held_out_stems=()):
+    """Varied file names so that the model learns to copy, not to recall a list; none
+    contains a held-out (eval) stem."""
+    while True:
+        path = _file_path(rng)
+        if not any(stem in path.lower() for stem in held_out_stems):
+            return path
+
+
+def _file_path(rng):
+    words = STEM_WORDS + MORE_STEM_WORDS
     kind = rng.random()
-    if kind < 0.4:
-        stem = rng.choice(STEM_WORDS)
+    if kind < 0.3:
+        stem = rng.choice(words)
+    elif kind < 0.55:
+        stem = pseudo_word(rng)
     elif kind < 0.7:
         stem = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 10)))
     elif kind < 0.85:
-        stem = rng.choice(STEM_WORDS) + rng.choice(["_", "-", ""]) + rng.choice(STEM_WORDS)
+        stem = rng.choice(words + [pseudo_word(rng)]) + rng.choice(["_", "-", ""]) + rng.choice(words)
     else:
-        stem = rng.choice(STEM_WORDS) + rng.choice(["_", "-", ""]) + str(rng.randint(1, 2030))
+        stem = rng.choice(words + [pseudo_word(rng)]) + rng.choice(["_", "-", ""]) + str(rng.randint(1, 2030))
     if rng.random() < 0.1:
         stem = stem.capitalize()
     if rng.random() < 0.2:
-        stem = rng.choice(DIRS + [rng.choice(STEM_WORDS) + "/"]) + stem
+        stem = rng.choice(DIRS + [rng.choice(words) + "/"]) + stem
     return stem + ("" if rng.random() < 0.15 else rng.choice(EXTS))
 
 
@@ -230,7 +286,8 @@ def smalltalk(rng, facts):
         questions, answer = rng.choice(EXTRA_FACTS)
         return compose(rng, rng.choice(questions)), answer
     if kind < 0.42:
-        core = rng.choice(NUMBER_STATEMENTS).format(n=rng.randint(1, 99), m=rng.randint(0, 9))
+        core = rng.choice(NUMBER_STATEMENTS).format(n=rng.randint(1, 99), m=rng.randint(0, 9),
+                                                    y=rng.randint(1950, 2015))
         return compose(rng, core), rng.choice(NUMBER_ANSWERS)
     cores, answers = SMALLTALK_CORES[rng.choice(sorted(SMALLTALK_CORES))]
     return compose(rng, rng.choice(cores)), rng.choice(answers)
