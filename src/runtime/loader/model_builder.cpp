@@ -237,7 +237,10 @@ void check_tensor_source(const ModelConfig& config, const TensorSource& source) 
     if (it == source.tensors.end()) throw file_error(source.origin, "missing tensor " + spec.name);
     check_one_tensor(spec, it->second);
   }
-  for (const auto& [name, tensor] : source.tensors) {
+  for (const auto& entry : source.tensors) {
+    // (not a structured binding: clang 14 cannot capture one in the lambda)
+    const std::string& name = entry.first;
+    const SourceTensor& tensor = entry.second;
     const bool expected = std::any_of(specs.begin(), specs.end(), [&](const TensorSpec& s) { return s.name == name; });
     if (!expected && !ignorable_tensor(config, name)) {
       throw file_error(tensor.file, "unexpected tensor " + printable(name) + " (not part of a " + config.architecture +
