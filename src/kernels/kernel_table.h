@@ -62,6 +62,8 @@ const KernelTable& kernel_table_avx2();
 const KernelTable& kernel_table_avx512();
 // The AVX-512 BF16 (vdpbf16ps) Fast matmul; only call when cpu_has_avx512_bf16().
 void matmul_fast_bf16_avx512(const MatmulArgs&, int64_t g0, int64_t g1, int64_t t0, int64_t t1);
+// x [T][K] -> MatmulArgs::x_bf16 pairs, bf16 round-to-nearest-even (vcvtne2ps2bf16).
+void f32_to_bf16_pairs_avx512(const float* x, int64_t t, int64_t cols, uint32_t* pairs);
 
 // The table for a path; throws ree::Error when this CPU lacks it.
 const KernelTable& kernel_table(SimdPath);

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "kernels/half.h"
 #include "kernels/kernel_table.h"
 #include "kernels/pack_layout.h"
 #include "kernels/thread_pool.h"
@@ -93,11 +92,8 @@ void matmul(const Exec& ex, const PackedMatrix& w, const float* x, int64_t t, fl
   std::vector<uint32_t> x_pairs;
   if (w.dtype == DType::BF16 && ex.simd == SimdPath::Avx512 && cpu_has_avx512_bf16()) {
     // activations rounded to bf16, packed as (x_k, x_k+1) pairs per 32 bits
-    const int64_t pairs = (w.cols + 1) / 2;
-    x_pairs.assign(size_t(t * pairs), 0u);
-    for (int64_t r = 0; r < t; ++r)
-      for (int64_t k = 0; k < w.cols; ++k)
-        x_pairs[size_t(r * pairs + k / 2)] |= uint32_t(f32_to_bf16_rne(x[r * w.cols + k])) << (16 * (k & 1));
+    x_pairs.resize(size_t(t * ((w.cols + 1) / 2)));
+    f32_to_bf16_pairs_avx512(x, t, w.cols, x_pairs.data());
     a.x_bf16 = x_pairs.data();
     fn = &matmul_fast_bf16_avx512;
   }

@@ -6,6 +6,7 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/half.h"
 #include "kernels/kernel_table.h"
 #include "kernels/pack_layout.h"
 
@@ -60,12 +61,29 @@ void bf16_tile(const MatmulArgs& a, int64_t g, int64_t t, __m512i index) {
 
 }  // namespace
 
+void f32_to_bf16_pairs_avx512(const float* x, int64_t t, int64_t cols, uint32_t* pairs) {
+  // Row r starts at pairs + r * ceil(K/2): as bytes, x_k's bf16 sits at 2k, so
+  // a row is just its bf16 values in order (plus one zero when K is odd).
+  const int64_t per_row = (cols + 1) / 2;
+  for (int64_t r = 0; r < t; ++r) {
+    const float* xr = x + r * cols;
+    auto* out = reinterpret_cast<uint16_t*>(pairs + r * per_row);
+    int64_t k = 0;
+    for (; k + 32 <= cols; k += 32) {
+      const __m512bh v = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(xr + k + 16), _mm512_loadu_ps(xr + k));
+      _mm512_storeu_si512(out + k, (__m512i)v);
+    }
+    for (; k < cols; ++k) out[k] = f32_to_bf16_rne(xr[k]);
+    if (cols % 2 != 0) out[cols] = 0;
+  }
+}
+
 void matmul_fast_bf16_avx512(const MatmulArgs& a, int64_t g0, int64_t g1, int64_t t0, int64_t t1) {
   const __m512i index = pair_index();
   int64_t t = t0;
   for (; t + 4 <= t1; t += 4) {
     int64_t g = g0;
-    for (; g + 2 <= g1; g += 2) bf16_tile<2, 4>(a, g, t, index);
+    for (; g + 4 <= g1; g += 4) bf16_tile<4, 4>(a, g, t, index);  // 16 chains; each permute serves 4 tokens
     for (; g < g1; ++g) bf16_tile<1, 4>(a, g, t, index);
   }
   for (; t < t1; ++t) {
