@@ -2,7 +2,7 @@
 // against the scalar reference (bits where bits are promised), then time it and
 // print the achieved bandwidth against the machine's measured read bandwidth.
 //
-//   ree-kbench [--threads N] [--quick] [--ops matmul,prefill,attention,norm]
+//   ree-kbench [--threads N] [--quick] [--ops matmul,prefill,attention,norm] [--dtypes bf16,f16,q8_0,f32]
 //
 // Not a test: timings need a quiet machine (docs/determinism.md, "Benchmark").
 #include <CLI/CLI.hpp>
@@ -31,6 +31,7 @@ struct Options {
   int threads = 0;
   bool quick = false;
   std::string ops = "matmul,prefill,attention,norm";
+  std::string dtypes = "bf16,f16,q8_0,f32";
 };
 
 std::vector<float> random_vec(size_t n, uint64_t seed, float scale = 1.0f) {
@@ -119,6 +120,7 @@ void bench_matmul(Printer& pr, ree::ThreadPool& pool, const Options& o, int64_t 
   // decode reads a matrix well beyond the LLC; prefill keeps the scalar reference affordable
   const int64_t n = t > 1 ? (o.quick ? 256 : 1024) : (o.quick ? 2048 : 8192), k = 4096;
   for (DType dt : {DType::BF16, DType::F16, DType::Q8_0, DType::F32}) {
+    if (("," + o.dtypes + ",").find(std::string(",") + dtype_name(dt) + ",") == std::string::npos) continue;
     const auto stored = random_stored(dt, n, k, 1);
     const PackedMatrix w = pack_matrix(dt, stored.data(), n, k, nullptr, &pool);
     const auto x = random_vec(size_t(t * k), 2);
@@ -195,6 +197,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "worker threads (default: hardware threads)");
   app.add_flag("--quick", o.quick, "small sizes and short timings (a smoke run)");
   app.add_option("--ops", o.ops, "comma list of: matmul (decode), prefill, attention, norm");
+  app.add_option("--dtypes", o.dtypes, "matmul weight types, comma list of: bf16, f16, q8_0, f32");
   CLI11_PARSE(app, argc, argv);
   if (o.threads <= 0) o.threads = int(std::max(1u, std::thread::hardware_concurrency()));
   ree::ThreadPool pool(o.threads);
