@@ -1,0 +1,229 @@
+// Every CUDA kernel against the scalar CPU reference, bit for bit (memcmp;
+// only NaN payloads are exempt, see cuda_test_support.h), on seeded random
+// inputs of awkward sizes: K not a multiple of 256, odd row counts, contexts
+// crossing 256-position chunks, every weight dtype.
+#include <doctest/doctest.h>
+
+#include <random>
+#include <vector>
+
+#include "cuda_test_support.h"
+#include "kernels/contract_math.h"
+#include "kernels/cuda/cuda_host_ops.h"
+
+using namespace ree;
+using kernels::DType;
+
+namespace {
+
+const bool kGpu = (cuda_test::skip_without_gpu(), true);
+
+const kernels::Exec kScalar{kernels::SimdPath::Scalar, kernels::Mode::Reproducible, nullptr};
+
+// r = p0; r = r + p_c: the CPU side of combining partials [T][chunks][n].
+std::vector<float> combine(const std::vector<float>& p, int chunks, int64_t T, int64_t n) {
+  std::vector<float> r(size_t(T * n));
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t i = 0; i < n; ++i) {
+      float v = p[size_t((t * chunks) * n + i)];
+      for (int c = 1; c < chunks; ++c) v = v + p[size_t((t * chunks + c) * n + i)];
+      r[size_t(t * n + i)] = v;
+    }
+  return r;
+}
+
+void check_same(const std::vector<float>& want, const std::vector<float>& got) {
+  REQUIRE(want.size() == got.size());
+  size_t at = 0;
+  const bool same = cuda_test::same_bits(want.data(), got.data(), want.size(), &at);
+  if (!same) {
+    CAPTURE(at);
+    CAPTURE(want[at]);
+    CAPTURE(got[at]);
+    CHECK(same);
+  } else {
+    CHECK(same);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("exp: nvcc's contract_expf equals the host's on a stride of all floats") {
+  std::vector<float> x;
+  for (uint64_t u = 0; u < (uint64_t(1) << 32); u += 251) x.push_back(kernels::f32_from_bits(uint32_t(u)));
+  for (float v : {0.0f, -0.0f, 88.72f, 88.8f, -103.9f, -104.0f, -87.3f, 1e-30f})  // range edges
+    x.push_back(v);
+  std::vector<float> got(x.size()), want(x.size());
+  cuda::host::exp(x.data(), int64_t(x.size()), got.data());
+  for (size_t i = 0; i < x.size(); ++i) want[i] = kernels::contract_expf(x[i]);
+  check_same(want, got);
+}
+
+TEST_CASE("matmul: every dtype, awkward N, K and T") {
+  std::mt19937 rng(1);
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+    CAPTURE(kernels::dtype_name(dtype));
+    const std::vector<int64_t> ks = dtype == DType::Q8_0 ? std::vector<int64_t>{32, 256, 288, 1024, 2080}
+                                                         : std::vector<int64_t>{1, 31, 255, 256, 257, 1000, 2049};
+    for (int64_t K : ks)
+      for (int64_t N : {1, 33, 100})
+        for (int64_t T : {1, 3, 17}) {
+          CAPTURE(K);
+          CAPTURE(N);
+          CAPTURE(T);
+          const kernels::PackedMatrix w = cuda_test::random_matrix(rng, dtype, N, K);
+          const std::vector<float> x = cuda_test::random_floats(rng, size_t(T * K));
+          std::vector<float> want(size_t(T * N)), got(size_t(T * N));
+          kernels::matmul(kScalar, w, x.data(), T, want.data());
+          cuda::host::matmul(w, x.data(), T, got.data());
+          check_same(want, got);
+        }
+  }
+}
+
+TEST_CASE("residual add + rmsnorm") {
+  std::mt19937 rng(2);
+  for (int n : {1, 64, 255, 257, 2049}) {
+    CAPTURE(n);
+    const int64_t T = 3;
+    const int chunks = 3;
+    const std::vector<float> x0 = cuda_test::random_floats(rng, size_t(T * n));
+    const std::vector<float> w = cuda_test::random_floats(rng, size_t(n), 1.0f, false);
+    const std::vector<float> p = cuda_test::random_floats(rng, size_t(T * chunks * n));
+    // norm alone
+    std::vector<float> x = x0, got(size_t(T * n)), want(size_t(T * n));
+    cuda::host::residual_rmsnorm(x.data(), nullptr, 1, w.data(), T, n, 1e-5f, got.data());
+    kernels::rmsnorm(kScalar, x0.data(), w.data(), T, n, 1e-5f, want.data());
+    check_same(want, got);
+    check_same(x0, x);
+    // combine + add + norm
+    std::vector<float> x_cpu = x0;
+    const std::vector<float> y = combine(p, chunks, T, n);
+    kernels::add_inplace(x_cpu.data(), y.data(), T * n);
+    kernels::rmsnorm(kScalar, x_cpu.data(), w.data(), T, n, 1e-6f, want.data());
+    cuda::host::residual_rmsnorm(x.data(), p.data(), chunks, w.data(), T, n, 1e-6f, got.data());
+    check_same(x_cpu, x);
+    check_same(want, got);
+  }
+}
+
+TEST_CASE("q/k/v combine, RoPE and cache writes") {
+  std::mt19937 rng(3);
+  struct Case {
+    int heads, kv_heads, hd;
+  };
+  for (Case cs : {Case{5, 1, 64}, Case{4, 2, 6}, Case{2, 2, 128}}) {
+    CAPTURE(cs.hd);
+    const int64_t T = 3, pos0 = 299, positions = 310;
+    const int chunks = 2;
+    const kernels::RopeTable rope = kernels::make_rope_table(cs.hd, positions, 10000.0);
+    const int64_t q_dim = int64_t(cs.heads) * cs.hd, kv_dim = int64_t(cs.kv_heads) * cs.hd;
+    const int64_t rows = q_dim + 2 * kv_dim;
+    const std::vector<float> p = cuda_test::random_floats(rng, size_t(T * chunks * rows));
+    std::vector<float> q(size_t(T * q_dim)), k(size_t(positions * kv_dim), 0.5f), v = k;
+    cuda::host::qkv_rope(p.data(), chunks, T, pos0, cs.heads, cs.kv_heads, rope, q.data(), k.data(), v.data());
+    // CPU: combine, then rope q and k, then copy into the caches.
+    const std::vector<float> all = combine(p, chunks, T, rows);
+    std::vector<float> q_cpu(size_t(T * q_dim)), k_cpu(size_t(T * kv_dim)), v_cpu(size_t(T * kv_dim));
+    for (int64_t t = 0; t < T; ++t)
+      for (int64_t i = 0; i < rows; ++i) {
+        const float val = all[size_t(t * rows + i)];
+        if (i < q_dim) q_cpu[size_t(t * q_dim + i)] = val;
+        else if (i < q_dim + kv_dim) k_cpu[size_t(t * kv_dim + i - q_dim)] = val;
+        else v_cpu[size_t(t * kv_dim + i - q_dim - kv_dim)] = val;
+      }
+    kernels::rope(kScalar, rope, q_cpu.data(), T, pos0, cs.heads);
+    kernels::rope(kScalar, rope, k_cpu.data(), T, pos0, cs.kv_heads);
+    check_same(q_cpu, q);
+    std::vector<float> k_want(size_t(positions * kv_dim), 0.5f), v_want = k_want;
+    std::copy(k_cpu.begin(), k_cpu.end(), k_want.begin() + pos0 * kv_dim);
+    std::copy(v_cpu.begin(), v_cpu.end(), v_want.begin() + pos0 * kv_dim);
+    check_same(k_want, k);
+    check_same(v_want, v);
+  }
+}
+
+TEST_CASE("attention: prefill and decode rows, contexts crossing 256-position chunks") {
+  std::mt19937 rng(4);
+  struct Case {
+    int heads, kv_heads, hd;
+  };
+  for (Case cs : {Case{4, 2, 64}, Case{3, 1, 20}, Case{2, 1, 300}}) {
+    for (int64_t pos0 : {0, 250, 600}) {
+      for (int64_t T : {1, 7}) {
+        CAPTURE(cs.hd);
+        CAPTURE(pos0);
+        CAPTURE(T);
+        const kernels::AttentionShape shape{cs.heads, cs.kv_heads, cs.hd, int64_t(cs.kv_heads) * cs.hd};
+        const int64_t positions = pos0 + T;
+        const std::vector<float> q = cuda_test::random_floats(rng, size_t(T * cs.heads * cs.hd), 0.5f);
+        const std::vector<float> k = cuda_test::random_floats(rng, size_t(positions * shape.kv_stride), 0.5f);
+        const std::vector<float> v = cuda_test::random_floats(rng, size_t(positions * shape.kv_stride));
+        std::vector<float> want(q.size()), got(q.size());
+        kernels::attention(kScalar, shape, q.data(), T, pos0, k.data(), v.data(), want.data());
+        cuda::host::attention(shape, q.data(), T, pos0, k.data(), v.data(), got.data());
+        check_same(want, got);
+      }
+    }
+  }
+}
+
+TEST_CASE("swiglu from gate|up partials") {
+  std::mt19937 rng(5);
+  for (int64_t hidden : {1, 100, 5632}) {
+    CAPTURE(hidden);
+    const int64_t T = 2;
+    const int chunks = 3;
+    std::vector<float> p = cuda_test::random_floats(rng, size_t(T * chunks * 2 * hidden), 4.0f);
+    p[0] = 100.0f;  // exp's overflow and underflow edges
+    p[1] = -100.0f;
+    std::vector<float> got(size_t(T * hidden)), want(size_t(T * hidden));
+    cuda::host::swiglu(p.data(), chunks, T, hidden, got.data());
+    const std::vector<float> all = combine(p, chunks, T, 2 * hidden);
+    for (int64_t t = 0; t < T; ++t)
+      kernels::swiglu(kScalar, all.data() + t * 2 * hidden, all.data() + t * 2 * hidden + hidden, hidden,
+                      want.data() + t * hidden);
+    check_same(want, got);
+  }
+}
+
+TEST_CASE("embedding rows are exact copies in every dtype") {
+  std::mt19937 rng(6);
+  for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
+    CAPTURE(kernels::dtype_name(dtype));
+    const int64_t rows = 50, cols = 96;
+    const std::vector<uint8_t> table = cuda_test::random_weights(rng, dtype, rows, cols, 0);
+    const std::vector<int32_t> tokens = {0, 49, 7, 7, 13};
+    const int64_t T = int64_t(tokens.size());
+    std::vector<float> got(size_t(T * cols)), want(size_t(T * cols));
+    cuda::host::embed(dtype, table.data(), rows, cols, tokens.data(), T, got.data());
+    for (int64_t t = 0; t < T; ++t)
+      kernels::row_to_f32(dtype, table.data() + kernels::dtype_row_bytes(dtype, cols) * size_t(tokens[size_t(t)]), cols,
+                          want.data() + t * cols);
+    check_same(want, got);
+  }
+}
+
+TEST_CASE("device argmax and logits hash equal the CPU's") {
+  std::mt19937 rng(8);
+  for (int64_t vocab : {61, 100, 1001, 32000, 32003, 151936}) {
+    CAPTURE(vocab);
+    const int64_t T = 4;
+    std::vector<float> logits = cuda_test::random_floats(rng, size_t(T * vocab));
+    // row 1: the maximum twice (ties go to the smaller id); row 2: a NaN; row 3: a -0 maximum
+    logits[size_t(vocab + vocab / 2)] = 1e6f;
+    logits[size_t(vocab + vocab / 3)] = 1e6f;
+    logits[size_t(2 * vocab + 5)] = std::numeric_limits<float>::quiet_NaN();
+    for (int64_t i = 0; i < vocab; ++i) logits[size_t(3 * vocab + i)] = -1.0f - float(i % 7);
+    logits[size_t(3 * vocab + vocab - 1)] = -0.0f;
+    logits[size_t(3 * vocab + vocab - 2)] = 0.0f;
+    std::vector<int32_t> argmax(static_cast<size_t>(T));
+    std::vector<uint64_t> hash(static_cast<size_t>(T));
+    cuda::host::logits_summary(logits.data(), T, vocab, argmax.data(), hash.data());
+    for (int64_t t = 0; t < T; ++t) {
+      CAPTURE(t);
+      CHECK(argmax[size_t(t)] == kernels::argmax(logits.data() + t * vocab, vocab));
+      CHECK(hash[size_t(t)] == kernels::logits_hash(logits.data() + t * vocab, vocab));
+    }
+  }
+}
