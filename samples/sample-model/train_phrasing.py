@@ -17,10 +17,10 @@ OPENERS = ["Hey, ", "Hi, ", "Ok, ", "OK so ", "Hello! ", "Yo, ", "Alright, ", "U
            "Wait, ", "New one. ", "Task: ", "Hey bot, ", "Dear assistant, ", "Right then, ", "Hello again. "]
 CLOSERS = ["?", ".", "!", " please", ", please.", " for me", " thanks", " thx", " asap", " right away", " :)",
            " please?", ", thank you.", " if you can.", " real quick", ", ok?", " pls", " quickly.", "??", "...",
-           " thank you!", " cheers", ", would you?", " if possible"]
+           " thank you!", " cheers", ", would you?", " if possible", " then", " then?", ", then?", " now then"]
 FILLERS = ["really", "quickly", "honestly", "just", "actually", "maybe", "exactly", "basically", "kindly", "again",
            "also", "anyway", "perhaps", "seriously", "friend", "buddy", "bot", "mate", "dear", "sir", "ok", "hmm",
-           "well", "so", "um", "uh", "like", "yeah", "right", "cool", "great", "nice", "sorry", "wait", "listen",
+           "well", "um", "uh", "like", "yeah", "right", "cool", "great", "nice", "sorry", "wait", "listen",
            "look", "oh", "alright", "fine", "sure", "boss", "pal", "team", "folks", "simply", "literally",
            "totally", "super", "very", "quite", "truly", "definitely", "certainly", "surely", "probably", "hello", "yes", "please", "thanks", "the", "a", "of", "to", "and",
            "you", "me", "my", "it", "this", "that", "one", "thing", "stuff", "here", "there", "we", "they",
@@ -92,7 +92,8 @@ READ_CORES = [
 BARE_READ_CORES = ["{p}"]  # only with an extension: a bare extensionless word would make any word look like a path
 SMALLTALK_CORES = {  # category -> (cores, answers); the answers match gen_data.SMALLTALK's
     "greet": (["hi", "hello", "hey", "good morning", "good afternoon", "good night", "hi there",
-               "hello assistant", "morning", "hiya", "hello again", "sup", "hey hey", "hi bot"],
+               "hello assistant", "morning", "hiya", "hello again", "sup", "hey hey", "hi bot", "good day",
+               "salutations", "hey folks", "hello friend", "welcome back", "nice to meet you"],
               ["Hello! How can I help you today?", "Hi! What can I do for you?"]),
     "howareyou": (["how are you", "how are you doing", "how's it going", "how are things", "how's your day",
                    "you ok", "how do you feel", "what's up", "how is life", "all good with you"],
@@ -107,7 +108,9 @@ SMALLTALK_CORES = {  # category -> (cores, answers); the answers match gen_data.
                   ["I can do exact arithmetic with calc, tell the current UTC time with now, "
                    "and read short files with read_file."]),
     "identity": (["who are you", "what is your name", "what are you", "what's your name", "are you a robot",
-                  "are you human", "who made you", "what kind of assistant are you"],
+                  "are you human", "who made you", "what kind of assistant are you", "describe yourself",
+                  "say something about yourself", "what about you", "talk about yourself", "explain yourself",
+                  "who am i talking to"],
                  ["I am the ree sample assistant, a small model that runs on a CPU."]),
     "bye": (["bye", "goodbye", "see you", "see ya", "later", "good bye", "i'm done", "that's all",
              "bye bye", "catch you later", "gotta go"],
@@ -256,8 +259,19 @@ def file_path(rng, held_out_stems=()):
             return path
 
 
+def corpus_words():
+    """Every word of 3+ letters that the train phrasings use: as file stems they teach
+    the spelling of the tokens the model meets elsewhere (a path in JSON is split into
+    other pieces than the same word after a space in the user's message)."""
+    texts = (CALC_CORES + FOLLOWUP_CORES + RECALL_CORES + NOW_CORES + READ_CORES + FILLERS + NUMBER_STATEMENTS
+             + [q for qs, _ in EXTRA_FACTS for q in qs] + [a for _, a in EXTRA_FACTS]
+             + [c for cores, answers in SMALLTALK_CORES.values() for c in cores + answers])
+    words = {w for t in texts for w in re.findall(r"[a-z]{3,}", t.lower())}
+    return sorted(words | set(STEM_WORDS) | set(MORE_STEM_WORDS))
+
+
 def _file_path(rng):
-    words = STEM_WORDS + MORE_STEM_WORDS
+    words = CORPUS_WORDS
     kind = rng.random()
     if kind < 0.3:
         stem = rng.choice(words)
@@ -303,3 +317,6 @@ def check_disjoint(train_users, eval_frames):
     """Eval frames that some train user message matches in full (should be none)."""
     regexes = [(f, frame_regex(f)) for f in eval_frames]
     return sorted({f for f, rx in regexes for u in train_users if rx.fullmatch(u)})
+
+
+CORPUS_WORDS = corpus_words()
