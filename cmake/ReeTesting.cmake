@@ -6,6 +6,7 @@ function(ree_add_test)
   cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS;ARGS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES} ${CMAKE_SOURCE_DIR}/tests/doctest_main.cpp)
   target_link_libraries(${T_NAME} PRIVATE ree_config doctest::doctest ${T_LIBS})
+  target_include_directories(${T_NAME} PRIVATE ${CMAKE_SOURCE_DIR}/tests)
   target_compile_definitions(${T_NAME} PRIVATE
       REE_SOURCE_DIR="${CMAKE_SOURCE_DIR}" REE_BINARY_DIR="${CMAKE_BINARY_DIR}"
       REE_CLI="$<TARGET_FILE:ree>")

@@ -39,7 +39,7 @@ float sampling_uniform(uint64_t seed, uint32_t turn, uint32_t step) {
 }
 
 std::vector<TopEntry> sorted_candidates(const float* logits, int64_t vocab) {
-  std::vector<TopEntry> all(size_t(vocab));
+  std::vector<TopEntry> all(static_cast<size_t>(vocab));
   for (int64_t i = 0; i < vocab; ++i) all[size_t(i)] = {int32_t(i), logits[i]};
   for (const TopEntry& e : all)
     if (std::isnan(e.logit)) throw Error("NaN logit for token " + std::to_string(e.id));
@@ -62,7 +62,7 @@ int32_t choose_token(const SamplingParams& params, std::span<const TopEntry> can
   const float l_max = candidates[0].logit;
   std::vector<float> w(n);
   for (size_t i = 0; i < n; ++i)
-    w[i] = kmath::exp_f32((candidates[i].logit - l_max) / params.temperature);
+    w[i] = kernels::contract_expf((candidates[i].logit - l_max) / params.temperature);
 
   // top-p: the shortest prefix whose cumulative weight reaches p * total.
   if (params.top_p < 1.0f) {

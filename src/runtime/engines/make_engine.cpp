@@ -23,7 +23,7 @@ std::string cuda_status() {
 #ifdef REE_CUDA_ENGINE
   return cuda_device_status();
 #else
-  return "not built (nvcc was not found at build time)";
+  return "not built into this binary (nvcc was not found or REE_CUDA=OFF at configure time)";
 #endif
 }
 
