@@ -26,7 +26,7 @@ RefWeights read_weights(const std::filesystem::path& dir) {
   for (const auto& tensor : ckpt.tensors) {
     int64_t n = 1;
     for (int64_t d : tensor.entry.shape) n *= d;
-    std::vector<float> f(size_t(n));
+    std::vector<float> f(static_cast<size_t>(n));
     kernels::row_to_f32(tensor.entry.dtype, tensor.data, n, f.data());
     w.t[tensor.entry.name] = Matrix(f.begin(), f.end());
   }

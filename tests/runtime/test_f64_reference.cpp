@@ -60,7 +60,7 @@ TEST_CASE("f32 reproducible logits match a float64 reference") {
       }
       if (row[best] - row[second] > 1e-4 * std::fabs(row[best])) CHECK(fr.argmax[t] == int32_t(best));
     }
-    MESSAGE("worst normwise relative error (" << dtype << "): " << worst);
+    MESSAGE("worst normwise relative error (" << std::string(dtype) << "): " << worst);
     CHECK(worst < 1e-5);
   }
 }
