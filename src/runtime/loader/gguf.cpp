@@ -199,12 +199,11 @@ TensorInfo read_tensor_info(Cursor& c, size_t index) {
   }
   t.type = static_cast<TensorType>(type);
   t.offset = c.u64(what + " offset");
-  const auto row_bytes = tensor_row_bytes(t.type, t.ne[0]);
-  if (!row_bytes) {
-    c.fail(what + " has " + std::to_string(t.ne[0]) + " columns, not a multiple of the " +
-           tensor_type_name(t.type) + " block size");
+  if (t.type == TensorType::Q8_0 && t.ne[0] % 32 != 0) {
+    c.fail(what + " has " + std::to_string(t.ne[0]) + " columns, not a multiple of the Q8_0 block size");
   }
-  const auto nbytes = mul_checked(*row_bytes, t.rows());
+  const auto row_bytes = tensor_row_bytes(t.type, t.ne[0]);
+  const auto nbytes = row_bytes ? mul_checked(*row_bytes, t.rows()) : std::nullopt;
   if (!nbytes) c.fail(what + " has an absurd size");
   t.nbytes = *nbytes;
   return t;

@@ -9,7 +9,7 @@
 
 #include "kernels/thread_pool.h"
 #include "runtime/error.h"
-#include "runtime/loader/gguf_model.h"
+#include "runtime/loader/gguf_llama.h"
 #include "runtime/loader/progress.h"
 #include "runtime/loader/row_encode.h"
 

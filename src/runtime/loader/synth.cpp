@@ -409,8 +409,18 @@ SynthResult write_gguf_file(const SynthOptions& o, const ModelConfig& config, co
   spec.dtype = o.dtype;
   spec.name = "ree-synth-" + o.shape;
   const uint64_t seed = o.seed;
-  const gguf::F32RowSource source = [&config, seed](const std::string& name, int64_t r0, int64_t r1, float* out) {
+  // GGUF keeps norms in F32; rounding them through F16/BF16 first makes the
+  // GGUF model hold the same values as the HF one of the same dtype.
+  const kernels::DType norm_dtype =
+      o.dtype == kernels::DType::F16 || o.dtype == kernels::DType::BF16 ? o.dtype : kernels::DType::F32;
+  const gguf::F32RowSource source = [&config, seed, norm_dtype](const std::string& name, int64_t r0, int64_t r1,
+                                                                float* out) {
     synth_rows(config, seed, name, r0, r1, out);
+    if (is_norm(name) && norm_dtype != kernels::DType::F32) {
+      std::vector<uint8_t> stored(encoded_row_bytes(norm_dtype, config.dim));
+      encode_row(norm_dtype, out, config.dim, stored.data());
+      kernels::row_to_f32(norm_dtype, stored.data(), config.dim, out);
+    }
   };
   uint64_t total = 0;
   for (const gguf::TensorPlan& t : gguf::llama_tensor_plan(spec)) total += gguf::tensor_nbytes(t);
