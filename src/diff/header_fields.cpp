@@ -100,12 +100,28 @@ class FlattenVisitor : public flatbuffers::IterationVisitor {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
+// The table re-encoded with every scalar written out, so that a field left
+// at its default prints its value ("Reproducible", "0") rather than nothing:
+// the writer, like every FlatBuffers builder, omits fields equal to their
+// default. Fields this ree does not know are dropped here; compare_headers
+// catches those through the bound bytes.
+template <typename Table>
+flatbuffers::DetachedBuffer with_defaults(const Table& table) {
+  typename Table::NativeTableType native;
+  table.UnPackTo(&native);
+  flatbuffers::FlatBufferBuilder builder;
+  builder.ForceDefaults(true);
+  builder.Finish(Table::Pack(builder, &native));
+  return builder.Release();
+}
+
 template <typename Table>
 void flatten_into(const Table* table, const std::string& prefix, std::vector<HeaderValue>& out,
                   HeaderSection section, bool content) {
   if (table == nullptr) return;
+  const flatbuffers::DetachedBuffer normalised = with_defaults(*table);
   FlattenVisitor visitor(prefix);
-  flatbuffers::IterateObject(reinterpret_cast<const uint8_t*>(table), Table::MiniReflectTypeTable(),
+  flatbuffers::IterateObject(flatbuffers::GetRoot<uint8_t>(normalised.data()), Table::MiniReflectTypeTable(),
                              &visitor);
   for (const auto& [path, value] : visitor.fields()) out.push_back({section, path, value, content});
 }

@@ -50,8 +50,9 @@ void print_entry(const std::optional<diff::TopKEntry>& e) {
     return;
   }
   char line[160];
-  std::snprintf(line, sizeof line, "%7d %-14s %9.4f %6.3f", e->id, diff::quote_text(e->piece, 10).c_str(), e->logit,
-                e->probability);
+  // An id no step of either session produced has no known text.
+  const std::string text = e->piece.empty() ? "-" : diff::quote_text(e->piece, 10);
+  std::snprintf(line, sizeof line, "%7d %-14s %9.4f %6.3f", e->id, text.c_str(), e->logit, e->probability);
   std::printf("  %-36s", line);
 }
 
