@@ -5,7 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <cstring>
+#include <memory>
 #include <vector>
 
 #include "kernels/thread_pool.h"
@@ -30,7 +30,8 @@ double measure_memory_bandwidth_gbs(ThreadPool* pool) { return measure_memory_ba
 double measure_memory_bandwidth_gbs(ThreadPool* pool, const MemBandwidthOptions& options) {
   const size_t words = size_t(options.buffer_mib * 1024.0 * 1024.0) / 8;
   if (words == 0) return 0.0;
-  std::vector<uint64_t> buffer(words);
+  // uninitialised allocation: the pages are first touched by the threads below
+  std::unique_ptr<uint64_t[]> buffer(new uint64_t[words]);
   // Touch every page from the threads that will read it (first-touch placement).
   const int64_t grain = 4096;
   parallel_for(pool, int64_t(words), grain, [&](int64_t b, int64_t e, int) {
@@ -42,7 +43,7 @@ double measure_memory_bandwidth_gbs(ThreadPool* pool, const MemBandwidthOptions&
   for (int pass = 0; pass < options.passes; ++pass) {
     const auto t0 = std::chrono::steady_clock::now();
     parallel_for(pool, int64_t(words), grain, [&](int64_t b, int64_t e, int thread) {
-      sink[size_t(thread)] += sum_words(buffer.data() + b, size_t(e - b));
+      sink[size_t(thread)] += sum_words(buffer.get() + b, size_t(e - b));
     });
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (s > 0) {

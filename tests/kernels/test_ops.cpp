@@ -7,6 +7,7 @@
 
 #include "kernel_test_util.h"
 #include "kernels/contract_math.h"
+#include "kernels/membw.h"
 
 using namespace ree::kernels;
 using namespace ree::kernels::test;
@@ -168,4 +169,16 @@ TEST_CASE("argmax: largest, ties to the smallest id, NaN -> -1") {
   std::vector<float> ninf = {-INFINITY, -INFINITY};
   CHECK(argmax(ninf.data(), 2) == 0);
   CHECK(argmax(v.data(), 0) == -1);
+}
+
+TEST_CASE("measure_memory_bandwidth_gbs returns a plausible positive figure") {
+  ree::ThreadPool pool(2);
+  MemBandwidthOptions small;
+  small.buffer_mib = 64;
+  small.passes = 2;
+  const double gbs = measure_memory_bandwidth_gbs(&pool, small);
+  CHECK(gbs > 0.1);     // slower than any machine this runs on
+  CHECK(gbs < 10000.0);  // faster than any memory system
+  small.buffer_mib = 0;
+  CHECK(measure_memory_bandwidth_gbs(nullptr, small) == 0.0);
 }
