@@ -145,3 +145,38 @@ TEST_CASE("attention: bad shapes are errors") {
   CHECK_THROWS_AS(attention(Exec{}, AttentionShape{2, 2, 0, 8}, buf.data(), 1, 0, buf.data(), buf.data(), buf.data()),
                   ree::Error);
 }
+
+TEST_CASE("attention: reproducible stays within a rounding-error bound of a long double softmax") {
+  // Each output is a weighted mean of v values with weights e_j / S. Error
+  // sources: the score dot (hd fmas, amplified by exp into a relative error of
+  // about |s| * hd * u), exp (< 1 ulp), and the chunked sums of at most
+  // 256 + ceil(npos/256) roundings for S and for o. With |s| <= ~4 here the
+  // total stays below (4 * hd + 2 * 260 + 4) * u of max|v|.
+  Rng rng(43);
+  const int hd = 64;
+  const int64_t positions = 600;
+  const Case c = make_case(2, 1, hd, positions, 1, 2.0f, rng);
+  const auto got = run(Exec{detect_simd()}, c, c.q.data(), 1, positions - 1);
+  const double u = 0x1p-24, bound = (4.0 * hd + 2 * 260 + 4) * u;
+  double worst = 0;
+  for (int h = 0; h < 2; ++h) {
+    const float* q = c.q.data() + h * hd;
+    std::vector<long double> s(static_cast<size_t>(positions));
+    long double m = -INFINITY;
+    for (int64_t j = 0; j < positions; ++j) {
+      long double d = 0;
+      for (int i = 0; i < hd; ++i) d += (long double)q[i] * c.k[size_t(j * c.shape.kv_stride + i)];
+      s[size_t(j)] = d / sqrtl((long double)hd);
+      m = std::max(m, s[size_t(j)]);
+    }
+    long double total = 0;
+    for (auto& x : s) total += (x = expl(x - m));
+    for (int d = 0; d < hd; ++d) {
+      long double o = 0;
+      for (int64_t j = 0; j < positions; ++j) o += s[size_t(j)] * c.v[size_t(j * c.shape.kv_stride + d)];
+      worst = std::max(worst, double(fabsl(got[size_t(h * hd + d)] - o / total)));  // |v| <= 1
+    }
+  }
+  MESSAGE("attention 600 positions: max |out - long double| = " << worst << " (bound " << bound << ")");
+  CHECK(worst <= bound);
+}
