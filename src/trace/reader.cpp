@@ -273,10 +273,10 @@ class SessionVerifier {
     if (!problem.empty()) return invalid(offset, problem), false;
     std::span<const uint8_t> bound_bytes(record->bound()->data(), record->bound()->size());
     chain_->append(bound_bytes);
-    size_t index = r_.offsets_.size();
-    r_.offsets_.push_back(offset);
     if (bound->body_type() == schema::RecordBody::End) return read_end(offset, frame, *record, bound_bytes);
     if (record->seal()) return invalid(offset, "seal on a record that is not the end record"), false;
+    size_t index = r_.offsets_.size();
+    r_.offsets_.push_back(offset);
     envelope_.add_frame(frame, static_cast<size_t>(bound_bytes.data() - frame.data()), bound_bytes.size());
     index_record(index, RecordView(offset, record, bound));
     return true;
@@ -326,11 +326,12 @@ class SessionVerifier {
       return invalid(offset, "envelope hash mismatch: a volatile field or frame byte was altered"), false;
     }
     if (!check_signature(offset, *seal, sealed_receipt, sealed_envelope)) return false;
+    r_.offsets_.push_back(offset);
     report_.status = SessionStatus::Valid;
     report_.bad_offset = 0;
     finish_counts();
     report_.good_bytes = file_.size();
-    report_.message = "valid: " + std::to_string(report_.records) + " records, " + std::to_string(r_.turns_.size()) +
+    report_.message = "complete: " + std::to_string(report_.records) + " records, " + std::to_string(r_.turns_.size()) +
                       " turns, " + std::to_string(r_.steps_.size()) + " steps; receipt " + to_hex(sealed_receipt);
     return true;
   }
