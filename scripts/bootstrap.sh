@@ -11,7 +11,7 @@ packages=(
   cmake g++ make pkg-config git
   libsentencepiece-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   libimgui-dev libglfw3-dev libgl-dev libcli11-dev doctest-dev nlohmann-json3-dev libsodium-dev
-  xvfb xauth
+  xvfb xauth libgl1-mesa-dri zlib1g-dev
 )
 missing=()
 for p in "${packages[@]}"; do
