@@ -15,6 +15,7 @@
 
 #include "ree/version.h"
 #include "runtime/error.h"
+#include "trace/background_sync.h"
 #include "trace/format.h"
 #include "trace/order.h"
 
@@ -96,6 +97,7 @@ struct SessionWriter::State {
   std::filesystem::path path;
   WriterOptions options;
   int fd = -1;
+  std::optional<BackgroundSync> syncer;  // the periodic fdatasync, off the caller's thread
   FrameEncoder encoder;
   std::optional<ReceiptChain> chain;
   EnvelopeHash envelope;
@@ -124,6 +126,7 @@ struct SessionWriter::State {
           // A destructor cannot report; the file simply ends earlier.
         }
       }
+      syncer.reset();  // joins the helper before its fd goes away
       ::close(fd);
     }
   }
@@ -154,6 +157,19 @@ struct SessionWriter::State {
     last_sync = Clock::now();
   }
 
+  // The periodic sync: hand everything to the OS now, let the helper thread
+  // wait for the disk.
+  void sync_in_background(Clock::time_point now) {
+    flush();
+    if (int err = syncer->error()) {
+      failed = true;
+      errno = err;
+      throw io_error(path, "fdatasync failed");
+    }
+    syncer->request();
+    last_sync = now;
+  }
+
   // Appends one encoded record frame after checking its order.
   void append(std::span<const uint8_t> bound, uint64_t duration_us, bool flush_now, bool sync_now) {
     auto* record = flatbuffers::GetRoot<schema::BoundRecord>(bound.data());
@@ -168,8 +184,10 @@ struct SessionWriter::State {
     buffer.insert(buffer.end(), frame.bytes.begin(), frame.bytes.end());
     bytes += frame.bytes.size();
     ++records;
-    if (sync_now || now - last_sync >= options.flush.sync_interval) {
+    if (sync_now) {
       sync();
+    } else if (now - last_sync >= options.flush.sync_interval) {
+      sync_in_background(now);
     } else if (flush_now || buffer.size() >= options.flush.max_buffered_bytes ||
                now - oldest_buffered >= options.flush.max_buffer_age) {
       flush();
@@ -196,6 +214,7 @@ struct SessionWriter::State {
       throw;
     }
     sync_directory_of(path);
+    syncer.emplace(fd);
     chain.emplace(frame.bound());
     envelope.add_frame(frame.bytes, frame.bound_offset, frame.bound_size);
     bytes = frame.bytes.size();
@@ -301,6 +320,7 @@ FinishedSession SessionWriter::finish() {
   ++s.records;
   s.sync();
   s.finished = true;
+  s.syncer.reset();
   ::close(s.fd);
   s.fd = -1;
   done.records = s.records;

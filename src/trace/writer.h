@@ -14,8 +14,9 @@
 // when 64 KiB are waiting, when the oldest waiting byte is 50 ms old (checked
 // as each record arrives), and always right after turn_end, tool_call,
 // tool_result and checkpoint records — the points after which a recorder may
-// wait for a long time. fdatasync runs at every turn end and at least every
-// second while records arrive. A process killed at any moment leaves a file
+// wait for a long time. fdatasync runs at every turn end (on the caller's
+// thread) and at least every second while records arrive (on a helper
+// thread, so that a slow disk never stalls decoding). A process killed at any moment leaves a file
 // whose every complete frame is readable; the reader reports it "truncated".
 //
 // The writer fills the fields it can count itself (turn, index, steps) and
