@@ -10,6 +10,7 @@
 #include "kernels/thread_pool.h"
 #include "loader_test_support.h"
 #include "runtime/loader/model_builder.h"
+#include "runtime/loader/progress.h"
 
 using namespace ree;
 
@@ -254,4 +255,17 @@ TEST_CASE("Model::weight_bytes counts every packed matrix, the norms and one emb
   // At least the stored matrices (bf16): 2 layers * (q,k,v,o,gate,up,down) + lm_head.
   const int64_t raw = 2 * 2 * (64 * 64 + 32 * 64 * 2 + 64 * 64 + 3 * 96 * 64) + 2 * 320 * 64;
   CHECK(model.weight_bytes() >= raw);
+}
+
+TEST_CASE("Progress: counts bytes from every thread and draws nothing when disabled") {
+  Progress progress("loading", 1000, false);
+  ThreadPool pool(2);
+  pool.parallel_for(100, 1, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) progress.add(10);
+  });
+  CHECK(progress.done() == 1000);
+  progress.finish();
+  progress.add(5);  // after finish: counted, still never drawn
+  CHECK(progress.done() == 1005);
+  CHECK_FALSE(progress.drew());
 }
