@@ -75,9 +75,10 @@ std::string OrderTracker::check_tool_result(const schema::ToolResult& r) const {
   if (tool_call_answered_[r.call_index()]) {
     return "second tool_result for call " + std::to_string(r.call_index());
   }
-  if (str(r.name()) != tool_call_names_[r.call_index()]) {
+  const std::optional<std::string>& call_name = tool_call_names_[r.call_index()];
+  if (call_name && str(r.name()) != *call_name) {
     return "tool_result names '" + str(r.name()) + "', call " + std::to_string(r.call_index()) + " was '" +
-           tool_call_names_[r.call_index()] + "'";
+           *call_name + "'";
   }
   if (!enum_in_range(r.status())) return "tool_result has unknown status " + std::to_string(static_cast<int>(r.status()));
   return {};
@@ -123,11 +124,33 @@ std::string OrderTracker::accept(const schema::BoundRecord& record) {
     }
   }
   if (!problem.empty()) return problem;
-  if (!known) ++unknown_records_;
-  if (known) advance(record);
+  if (known) {
+    advance(record);
+  } else {
+    ++unknown_records_;
+    advance_unread(kind);
+  }
   if (kind == schema::RecordBody::End) ended_ = true;
   ++counts_[static_cast<uint8_t>(kind)];
   return {};
+}
+
+void OrderTracker::advance_unread(schema::RecordBody kind) {
+  switch (kind) {
+    case schema::RecordBody::TurnStart:
+      turn_open_ = true;
+      ++turns_started_;
+      steps_in_turn_ = 0;
+      last_position_ = -1;
+      break;
+    case schema::RecordBody::Step: ++steps_in_turn_; break;  // its position is unknown: keep the last
+    case schema::RecordBody::TurnEnd: turn_open_ = false; break;
+    case schema::RecordBody::ToolCall:
+      tool_call_names_.push_back(std::nullopt);
+      tool_call_answered_.push_back(false);
+      break;
+    default: break;  // unknown kinds, and kinds that change no state
+  }
 }
 
 void OrderTracker::advance(const schema::BoundRecord& record) {

@@ -5,6 +5,7 @@
 // to the open turn and count up, tool results answer earlier calls, the End
 // record's counts match what came before it.
 #include <array>
+#include <optional>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,7 +27,10 @@ class OrderTracker {
 
   // Empty when `record` may come next (and the state advances); otherwise one
   // line saying what is wrong, and the state is unchanged. Records of kinds
-  // or per-record versions this ree does not know are accepted unread.
+  // this ree does not know are accepted unread. Known kinds of a newer
+  // per-record version are accepted without reading their fields, but still
+  // open and close turns and count steps and tool calls, so that the records
+  // around them are checked as usual.
   std::string accept(const schema::BoundRecord& record);
 
   bool turn_open() const { return turn_open_; }
@@ -47,6 +51,7 @@ class OrderTracker {
   std::string check_checkpoint(const schema::Checkpoint& record) const;
   std::string check_end(const schema::End& record) const;
   void advance(const schema::BoundRecord& record);
+  void advance_unread(schema::RecordBody kind);
 
   OrderLimits limits_;
   bool turn_open_ = false;
@@ -54,8 +59,8 @@ class OrderTracker {
   uint32_t turns_started_ = 0;
   uint32_t steps_in_turn_ = 0;
   int64_t last_position_ = -1;                  // of the open turn's last step
-  std::vector<std::string> tool_call_names_;    // by call index
-  std::vector<bool> tool_call_answered_;        // by call index
+  std::vector<std::optional<std::string>> tool_call_names_;  // by call index; nullopt: unread
+  std::vector<bool> tool_call_answered_;                     // by call index
   std::array<uint64_t, 256> counts_{};
   uint64_t unknown_records_ = 0;
 };

@@ -282,15 +282,22 @@ class SessionVerifier {
     return true;
   }
 
+  // Navigation tables. Turns of a newer per-record version still mark where
+  // turns are; steps() holds only steps this ree can read.
   void index_record(size_t index, const RecordView& view) {
-    if (!view.known()) return;
-    if (view.turn_start()) {
-      r_.turns_.push_back(TurnSpan{view.turn_start()->turn(), index, SIZE_MAX, r_.steps_.size(), 0});
-    } else if (view.step()) {
-      r_.steps_.push_back(static_cast<uint32_t>(index));
-      ++r_.turns_.back().step_count;
-    } else if (view.turn_end()) {
-      r_.turns_.back().end_record = index;
+    switch (view.kind()) {
+      case schema::RecordBody::TurnStart:
+        r_.turns_.push_back(TurnSpan{order_->turns_started() - 1, index, SIZE_MAX, r_.steps_.size(), 0});
+        break;
+      case schema::RecordBody::Step:
+        if (!view.known()) break;  // steps() promises record(i).step() != nullptr
+        r_.steps_.push_back(static_cast<uint32_t>(index));
+        if (!r_.turns_.empty()) ++r_.turns_.back().step_count;
+        break;
+      case schema::RecordBody::TurnEnd:
+        if (!r_.turns_.empty()) r_.turns_.back().end_record = index;
+        break;
+      default: break;
     }
   }
 

@@ -120,7 +120,7 @@ struct TurnSpan {
   size_t start_record = 0;          // its TurnStart
   size_t end_record = SIZE_MAX;     // its TurnEnd; SIZE_MAX while open (truncated file)
   size_t first_step = 0;            // index into SessionReader::steps()
-  size_t step_count = 0;
+  size_t step_count = 0;            // its entries in steps()
 };
 
 class SessionReader {
@@ -129,7 +129,7 @@ class SessionReader {
   // opened or mapped; everything about its content is in report().
   explicit SessionReader(const std::filesystem::path& path, const ReadOptions& options = {});
   // Verifies bytes already in memory (tests, fuzzing). `bytes` must outlive
-  // the reader and start 8-aligned.
+  // the reader; unaligned bytes are copied to aligned storage first.
   explicit SessionReader(std::span<const uint8_t> bytes, const ReadOptions& options = {});
 
   SessionReader(SessionReader&&) noexcept;
@@ -148,7 +148,9 @@ class SessionReader {
 
   size_t size() const { return offsets_.size(); }  // records in the intact prefix
   RecordView record(size_t index) const;           // index < size()
-  // Record indices of the Step records, in order (for "step k of the session").
+  // Record indices of the Step records, in order (for "step k of the session");
+  // record(i).step() is never null for these (steps of a newer per-record
+  // version, which this ree cannot read, are left out).
   const std::vector<uint32_t>& steps() const { return steps_; }
   const std::vector<TurnSpan>& turns() const { return turns_; }
 

@@ -109,15 +109,18 @@ TEST_CASE("a newer minor version is read; unknown kinds and fields are chained, 
     fbb.Finish(schema::CreateBoundRecord(fbb, 1, static_cast<schema::RecordBody>(42), body));
     raw.add_bound({fbb.GetBufferPointer(), fbb.GetSize()});
   }
-  // A known kind with a newer per-record version: not interpreted either.
+  // Known kinds with a newer per-record version: not interpreted either, but
+  // a step still counts as a step of its turn.
+  schema::StepT v2_step = synthetic_step(shape, 0, 1);
+  raw.add(v2_step, kRecordVersion + 1);
   schema::CheckpointT checkpoint;
   checkpoint.label = "v2 checkpoint";
   raw.add(checkpoint, kRecordVersion + 1);
   schema::TurnEndT end;
-  end.steps = 1;
+  end.steps = 2;
   raw.add(end);
   auto counts = counts_for({{schema::RecordBody::TurnStart, 1},
-                            {schema::RecordBody::Step, 1},
+                            {schema::RecordBody::Step, 2},
                             {schema::RecordBody::TurnEnd, 1},
                             {schema::RecordBody::Checkpoint, 1}},
                            43);
@@ -127,14 +130,21 @@ TEST_CASE("a newer minor version is read; unknown kinds and fields are chained, 
   SessionReader session = read(bytes);
   INFO(session.report().message);
   REQUIRE(session.report().status == SessionStatus::Valid);
-  CHECK(session.report().unknown_records == 2);
+  CHECK(session.report().unknown_records == 3);
   CHECK(session.report().notes.size() == 2);  // newer format; uninterpreted records
-  REQUIRE(session.size() == 6);
+  REQUIRE(session.size() == 7);
   CHECK(session.record(1).step()->token() == known.token);
   CHECK(!session.record(2).known());
   CHECK(session.record(2).step() == nullptr);
   CHECK(!session.record(3).known());
-  CHECK(session.record(3).checkpoint() == nullptr);
+  CHECK(session.record(3).step() == nullptr);
+  CHECK(!session.record(4).known());
+  CHECK(session.record(4).checkpoint() == nullptr);
+  // steps() lists only the readable step; the turn still ends where it does.
+  REQUIRE(session.steps().size() == 1);
+  REQUIRE(session.turns().size() == 1);
+  CHECK(session.turns()[0].step_count == 1);
+  CHECK(session.turns()[0].end_record == 5);
   CHECK(record_to_json(session, session.record(2))["kind"] == "unknown");
   CHECK(report_to_json(session.report())["counts"]["kind_42"] == 1);
 
