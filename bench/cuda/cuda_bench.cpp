@@ -100,7 +100,7 @@ nlohmann::json bench_product(const char* name, kernels::DType dtype, int64_t row
   cuda::DeviceBuffer out(sizeof(float) * size_t(m.chunks()) * size_t(rows), "bench out");
   const double bytes = double(layout.data_bytes() + scales.bytes());
   const double repro = cuda_bench::time_seconds(20, [&] {
-    cuda::launch_matmul_partials(m, x.as<float>(), cols, 1, out.as<float>(), nullptr);
+    cuda::launch_matmul_partials(m, x.as<float>(), cols, 1, out.as<float>(), cuda::Launch{});
   });
   nlohmann::json j = {{"product", name}, {"rows", rows}, {"cols", cols}, {"bytes", bytes},
                       {"reproducible_us", repro * 1e6}, {"reproducible_gbs", bytes / repro / 1e9}};

@@ -3,21 +3,44 @@
 //   s_j = D(q, k_j, hd) * scale, scale = 1 / sqrtf(hd)       (thread per j)
 //   m = max_j s_j;  e_j = exp(s_j - m)                       (contract exp)
 //   S = sum_j e_j, o[d] = sum_j fma(e_j, v_j[d], .)  as chunked sums over
-//   absolute positions (chunks of 256; thread per (chunk, d); chunks then
-//   added left to right);  out[d] = o[d] / S.
+//   absolute positions: a chain per chunk of 256 positions, chunks then
+//   added left to right (r = p0; r = r + p1 ...);  out[d] = o[d] / S.
 // Prefill and decode run this same kernel, so their bits are identical.
+//
+// The o[d] chains are serial by definition (256 dependent fmas per chunk),
+// so their inputs come from shared memory: tiles of TJ positions of v and e
+// (TJ divides 256, so a tile never straddles a chunk) are copied in with
+// cp.async by the whole block, the next tile in flight while thread d runs
+// its chain over the current one.
 //
 // The max: the CPU scans m = s_0, m = s_j > m ? s_j : m. fmaxf gives the same
 // m except for NaN (both then make every output NaN) and the sign of a zero
 // maximum (s_j - (+0) and s_j - (-0) are equal unless s_j is a zero, and
 // exp(+0) = exp(-0) = 1), so no output bit can differ.
+#include <cuda_pipeline.h>
 
+#include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/device_common.cuh"
 
 namespace ree::cuda {
 namespace {
 
 constexpr int kThreads = 256;
+constexpr int kMaxHeadDim = 2 * kThreads;         // two o[d] chains per thread at most
+constexpr size_t kTileBudget = size_t(96) << 10;  // shared bytes for the two v/e tile buffers
+
+struct Tiling {
+  int tile = 0;  // positions per tile (divides 256)
+  size_t shared_bytes = 0;
+};
+
+Tiling tiling_for(int hd) {
+  Tiling t;
+  t.tile = kChunk;
+  while (t.tile > 1 && size_t(2) * t.tile * (hd + 1) * sizeof(float) > kTileBudget) t.tile /= 2;
+  t.shared_bytes = (size_t((hd + 3) / 4 * 4) + size_t(2) * t.tile * (hd + 1)) * sizeof(float);
+  return t;
+}
 
 __device__ __forceinline__ float block_max(float m, float* red) {
 #pragma unroll
@@ -33,38 +56,73 @@ __device__ __forceinline__ float block_max(float m, float* red) {
   return red[kThreads / 32];
 }
 
-__global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs a) {
-  extern __shared__ float qs[];  // [hd]
+// s_j = D(q, k_j, hd) * scale: the k row is loaded 32 values at a time
+// before its fmas, so a thread keeps many loads in flight.
+__device__ __forceinline__ float score(const float* qs, const float* kj, int hd, float scale) {
+  float dot = 0.0f;
+  for (int c0 = 0; c0 < hd; c0 += kChunk) {
+    const int c1 = c0 + kChunk < hd ? c0 + kChunk : hd;
+    float acc = 0.0f;
+    for (int d0 = c0; d0 < c1; d0 += 32) {
+      float kv[32];
+#pragma unroll
+      for (int i = 0; i < 32; ++i)
+        if (d0 + i < c1) kv[i] = kj[d0 + i];
+#pragma unroll
+      for (int i = 0; i < 32; ++i)
+        if (d0 + i < c1) acc = __fmaf_rn(qs[d0 + i], kv[i], acc);
+    }
+    dot = c0 == 0 ? acc : __fadd_rn(dot, acc);
+  }
+  return __fmul_rn(dot, scale);
+}
+
+// Copies positions [jb, jb + n) of v (this head's hd columns) and of e into
+// one tile buffer, asynchronously.
+__device__ __forceinline__ void issue_tile(float* vt, float* et, const float* vb, int64_t kv_dim, const float* e,
+                                           int64_t jb, int n, int hd, bool vec4) {
+  if (vec4) {
+    const int q = hd / 4;
+    for (int i = threadIdx.x; i < n * q; i += kThreads) {
+      const int jj = i / q, d4 = i % q;
+      __pipeline_memcpy_async(vt + jj * hd + 4 * d4, vb + (jb + jj) * kv_dim + 4 * d4, 16);
+    }
+  } else {
+    for (int i = threadIdx.x; i < n * hd; i += kThreads) {
+      const int jj = i / hd, d = i % hd;
+      __pipeline_memcpy_async(vt + i, vb + (jb + jj) * kv_dim + d, 4);
+    }
+  }
+  for (int i = threadIdx.x; i < n; i += kThreads) __pipeline_memcpy_async(et + i, e + jb + i, 4);
+  __pipeline_commit();
+}
+
+__global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs a, const int tile) {
+  extern __shared__ __align__(16) float smem[];
   __shared__ float red[kThreads / 32 + 1];
+  pdl_entry();
+  const int hd = a.head_dim;
+  float* qs = smem;                              // [hd]
+  float* vt = smem + ((hd + 3) / 4) * 4;         // [2][tile][hd]
+  float* et = vt + size_t(2) * tile * hd;        // [2][tile]
   const int h = int(blockIdx.x);
   const int64_t r = blockIdx.y;  // query row within this launch
   const int64_t t = a.t0 + r;
-  const int hd = a.head_dim;
   const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;
   const int64_t npos = *a.pos0 + t + 1;
   const int kvh = h / (a.n_heads / a.n_kv_heads);
   const float* kb = a.k_cache + int64_t(kvh) * hd;
   const float* vb = a.v_cache + int64_t(kvh) * hd;
   float* s = a.scores + (r * a.n_heads + h) * a.context;
-  const int64_t slot = hd + 1;  // o partials for d < hd, then the partial of S
-  float* part = a.partial + (r * a.n_heads + h) * ((a.context + kChunk - 1) / kChunk) * slot;
 
   for (int d = threadIdx.x; d < hd; d += kThreads) qs[d] = a.q[t * q_dim + int64_t(h) * hd + d];
   __syncthreads();
 
+  // scores and their maximum, then e_j = exp(s_j - m) in place
   const float scale = __fdiv_rn(1.0f, __fsqrt_rn(float(hd)));
   float m = __int_as_float(0xff800000);  // -inf
   for (int64_t j = threadIdx.x; j < npos; j += kThreads) {
-    const float* kj = kb + j * kv_dim;
-    float dot = 0.0f;
-    for (int c0 = 0; c0 < hd; c0 += kChunk) {
-      const int c1 = c0 + kChunk < hd ? c0 + kChunk : hd;
-      float acc = 0.0f;
-#pragma unroll 8
-      for (int d = c0; d < c1; ++d) acc = __fmaf_rn(qs[d], kj[d], acc);
-      dot = c0 == 0 ? acc : __fadd_rn(dot, acc);
-    }
-    const float sj = __fmul_rn(dot, scale);
+    const float sj = score(qs, kb + j * kv_dim, hd, scale);
     s[j] = sj;
     m = fmaxf(m, sj);
   }
@@ -72,45 +130,79 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs
   for (int64_t j = threadIdx.x; j < npos; j += kThreads) s[j] = kernels::contract_expf(__fsub_rn(s[j], m));
   __syncthreads();
 
-  const int64_t chunks = (npos + kChunk - 1) / kChunk;
-  for (int64_t item = threadIdx.x; item < chunks * slot; item += kThreads) {
-    const int64_t c = item / slot;
-    const int d = int(item % slot);
-    const int64_t j0 = c * kChunk, j1 = j0 + kChunk < npos ? j0 + kChunk : npos;
-    float acc = 0.0f;
-    if (d < hd) {
-#pragma unroll 4
-      for (int64_t j = j0; j < j1; ++j) acc = __fmaf_rn(s[j], vb[j * kv_dim + d], acc);
+  // o[d] and S: chains over each chunk's positions, tile by tile
+  const bool vec4 = hd % 4 == 0 && kv_dim % 4 == 0;
+  const int d0 = threadIdx.x, d1 = threadIdx.x + kThreads;
+  const int s_thread = hd < kThreads ? hd : kThreads - 1;  // runs the chain of S
+  float o0 = 0.0f, o1 = 0.0f, total = 0.0f;                 // sums of the chunks so far
+  float acc0 = 0.0f, acc1 = 0.0f, acc_s = 0.0f;             // the current chunk's chains
+  const int64_t tiles = (npos + tile - 1) / tile;
+  issue_tile(vt, et, vb, kv_dim, s, 0, int(npos < tile ? npos : tile), hd, vec4);
+  for (int64_t i = 0; i < tiles; ++i) {
+    const int64_t jb = i * tile;
+    if (i + 1 < tiles) {
+      const int64_t jn = jb + tile;
+      const int n_next = int(npos - jn < tile ? npos - jn : tile);
+      const int buf = int((i + 1) & 1);
+      issue_tile(vt + size_t(buf) * tile * hd, et + size_t(buf) * tile, vb, kv_dim, s, jn, n_next, hd, vec4);
+      __pipeline_wait_prior(1);
     } else {
-      for (int64_t j = j0; j < j1; ++j) acc = __fadd_rn(acc, s[j]);
+      __pipeline_wait_prior(0);
     }
-    part[c * slot + d] = acc;
+    __syncthreads();
+    if (jb > 0 && jb % kChunk == 0) {  // a new chunk starts: fold the last one's partials in
+      o0 = jb == kChunk ? acc0 : __fadd_rn(o0, acc0);
+      o1 = jb == kChunk ? acc1 : __fadd_rn(o1, acc1);
+      total = jb == kChunk ? acc_s : __fadd_rn(total, acc_s);
+      acc0 = acc1 = acc_s = 0.0f;
+    }
+    const float* v = vt + size_t(i & 1) * tile * hd;
+    const float* e = et + size_t(i & 1) * tile;
+    const int n = int(npos - jb < tile ? npos - jb : tile);
+    if (d0 < hd)
+      for (int jj = 0; jj < n; ++jj) acc0 = __fmaf_rn(e[jj], v[jj * hd + d0], acc0);
+    if (d1 < hd)
+      for (int jj = 0; jj < n; ++jj) acc1 = __fmaf_rn(e[jj], v[jj * hd + d1], acc1);
+    if (threadIdx.x == s_thread)
+      for (int jj = 0; jj < n; ++jj) acc_s = __fadd_rn(acc_s, e[jj]);
+    __syncthreads();  // the buffer just read is the next one filled
   }
+  const bool one_chunk = npos <= kChunk;
+  o0 = one_chunk ? acc0 : __fadd_rn(o0, acc0);
+  o1 = one_chunk ? acc1 : __fadd_rn(o1, acc1);
+  total = one_chunk ? acc_s : __fadd_rn(total, acc_s);
+  if (threadIdx.x == s_thread) red[0] = total;
   __syncthreads();
-
-  for (int d = threadIdx.x; d < hd; d += kThreads) {
-    float total = part[hd], o = part[d];
-    for (int64_t c = 1; c < chunks; ++c) {
-      total = __fadd_rn(total, part[c * slot + hd]);
-      o = __fadd_rn(o, part[c * slot + d]);
-    }
-    const float v = __fdiv_rn(o, total);
-    const int64_t i = t * q_dim + int64_t(h) * hd + d;
-    a.out[i] = v;
-    if (a.out_low != nullptr) store_low(a.out_low, a.low, i, v);
+  total = red[0];
+  const int64_t base = t * q_dim + int64_t(h) * hd;
+  if (d0 < hd) {
+    const float v = __fdiv_rn(o0, total);
+    a.out[base + d0] = v;
+    if (a.out_low != nullptr) store_low(a.out_low, a.low, base + d0, v);
+  }
+  if (d1 < hd) {
+    const float v = __fdiv_rn(o1, total);
+    a.out[base + d1] = v;
+    if (a.out_low != nullptr) store_low(a.out_low, a.low, base + d1, v);
   }
 }
 
 }  // namespace
 
-size_t attention_partial_floats(int n_heads, int head_dim, int64_t context) {
-  return size_t(n_heads) * size_t(chunk_count(context)) * size_t(head_dim + 1);
+void prepare_attention(int head_dim) {
+  const Tiling t = tiling_for(head_dim);
+  if (t.shared_bytes > 48 * 1024)
+    check(cudaFuncSetAttribute(attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                    int(t.shared_bytes)),
+          "cudaFuncSetAttribute (attention)");
 }
 
-void launch_attention(const AttentionArgs& a, cudaStream_t stream) {
+void launch_attention(const AttentionArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
+  if (a.head_dim > kMaxHeadDim) throw std::runtime_error("cuda: attention supports head_dim <= 512");
+  const Tiling t = tiling_for(a.head_dim);
   const dim3 grid(unsigned(a.n_heads), unsigned(a.T));
-  attention_kernel<<<grid, kThreads, size_t(a.head_dim) * sizeof(float), stream>>>(a);
+  launch_kernel(attention_kernel, grid, dim3(kThreads), t.shared_bytes, launch, a, t.tile);
   check_launch("attention");
 }
 

@@ -8,6 +8,7 @@
 // Each step then moves 12 bytes back (argmax and logits hash, computed on the
 // device) unless the caller asked for top-k or the full logits.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <string>
@@ -26,7 +27,7 @@ using cuda::DeviceBuffer;
 using cuda::PinnedBuffer;
 using cuda::check;
 
-// Attention scratch (scores and chunk partials) is sized for this many bytes
+// Attention scratch (the scores of each query row) is sized for this many bytes
 // at most; longer prefills run attention in several launches.
 constexpr size_t kAttentionScratchBytes = size_t(256) << 20;
 
@@ -41,7 +42,7 @@ struct CudaState {
   DeviceBuffer logits;    // (max_batch, vocab)
   DeviceBuffer probe;     // (max_batch, dim) a product's output, when probing
   DeviceBuffer xb_low, att_low, h_low;  // 16-bit copies for cuBLAS (fast mode)
-  DeviceBuffer scores, attn_partial;    // attention scratch
+  DeviceBuffer scores;                  // attention scratch
   DeviceBuffer k_cache, v_cache;        // (n_layers, context, kv_dim)
   DeviceBuffer rope_cos, rope_sin;      // (context, head_dim / 2)
   DeviceBuffer tokens;                  // (max_batch) int32
@@ -92,6 +93,7 @@ class CudaEngine final : public Engine {
   EngineOptions options_;
   std::string description_;
   cudaStream_t stream_ = nullptr;
+  cuda::Launch launch_;  // stream_, with programmatic dependent launch on sm_90
   cuda::DeviceWeights weights_;
   std::optional<cuda::CublasMatmul> cublas_;
   cuda::LowPrecision low_ = cuda::LowPrecision::None;
@@ -114,6 +116,10 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   kv_dim_ = int64_t(c.n_kv_heads) * c.head_dim;
   q_dim_ = int64_t(c.n_heads) * c.head_dim;
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  // PDL overlaps each kernel's start with its predecessor's end (sm_90 and
+  // newer); REE_CUDA_PDL=0 turns it off, to measure what it gains.
+  const char* pdl = std::getenv("REE_CUDA_PDL");
+  launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && !(pdl && std::string(pdl) == "0")};
   // Deterministic mode has no faster order to offer on the GPU than the
   // contract's: it runs the reproducible kernels.
   const bool cublas = options.mode == kernels::Mode::Fast && cuda::fast_mode_uses_cublas(model);
@@ -134,7 +140,7 @@ CudaEngine::~CudaEngine() {
 void CudaEngine::check_shape() const {
   const ModelConfig& c = model_.config;
   if (c.dim <= 0 || c.hidden_dim <= 0 || c.n_layers <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 ||
-      c.head_dim <= 0 || c.head_dim % 2 != 0 || c.n_heads % c.n_kv_heads != 0 || c.vocab_size <= 0)
+      c.head_dim <= 0 || c.head_dim % 2 != 0 || c.head_dim > 512 || c.n_heads % c.n_kv_heads != 0 || c.vocab_size <= 0)
     throw Error("--device cuda: unsupported model shape (dim " + std::to_string(c.dim) + ", heads " +
                 std::to_string(c.n_heads) + "/" + std::to_string(c.n_kv_heads) + ", head_dim " +
                 std::to_string(c.head_dim) + ")");
@@ -166,13 +172,10 @@ void CudaEngine::allocate() {
   partial_capacity_ = cap;
   s.partials = DeviceBuffer(sizeof(float) * size_t(cap), "matmul partials");
 
-  const size_t per_row = sizeof(float) * (size_t(c.n_heads) * size_t(context_) +
-                                          cuda::attention_partial_floats(c.n_heads, c.head_dim, context_));
+  const size_t per_row = sizeof(float) * size_t(c.n_heads) * size_t(context_);
   attention_rows_ = std::clamp<int64_t>(int64_t(kAttentionScratchBytes / per_row), 1, B);
-  s.scores = DeviceBuffer(sizeof(float) * size_t(attention_rows_) * size_t(c.n_heads) * size_t(context_), "attention scratch");
-  s.attn_partial = DeviceBuffer(sizeof(float) * size_t(attention_rows_) *
-                                    cuda::attention_partial_floats(c.n_heads, c.head_dim, context_),
-                                "attention scratch");
+  s.scores = DeviceBuffer(per_row * size_t(attention_rows_), "attention scratch");
+  cuda::prepare_attention(c.head_dim);
   const size_t cache_bytes = sizeof(float) * size_t(c.n_layers) * size_t(context_) * size_t(kv_dim_);
   s.k_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
   s.v_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
@@ -195,7 +198,7 @@ void CudaEngine::allocate() {
 cuda::Partials CudaEngine::product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T) {
   float* out = state_.partials.as<float>();
   if (w.cublas) cublas_->run(w, x, x_low, T, out);
-  else cuda::launch_matmul_partials(w.gpu, x, w.cols, T, out, stream_);
+  else cuda::launch_matmul_partials(w.gpu, x, w.cols, T, out, launch_);
   return cuda::Partials{out, w.chunks(), w.rows};
 }
 
@@ -224,14 +227,13 @@ void CudaEngine::enqueue_attention(int layer, int64_t T) {
   a.v_cache = v_cache_at(layer);
   a.context = context_;
   a.scores = state_.scores.as<float>();
-  a.partial = state_.attn_partial.as<float>();
   a.out = state_.att.as<float>();
   a.out_low = state_.att_low.get();
   a.low = low_;
   for (int64_t t0 = 0; t0 < T; t0 += attention_rows_) {
     a.t0 = t0;
     a.T = std::min(attention_rows_, T - t0);
-    cuda::launch_attention(a, stream_);
+    cuda::launch_attention(a, launch_);
   }
 }
 
@@ -244,11 +246,11 @@ void CudaEngine::enqueue_logits(int64_t first, int64_t n_out) {
     const int64_t n = std::min(slice, n_out - r0);
     const int64_t row = first + r0;
     const cuda::Partials p = product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n);
-    cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, stream_);
+    cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, launch_);
   }
   if (summary_on_device())
     cuda::launch_logits_summary(state_.logits.as<float>(), n_out, vocab, state_.argmax.as<int32_t>(),
-                                state_.hash.as<uint64_t>(), stream_);
+                                state_.hash.as<uint64_t>(), launch_);
 }
 
 void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes) {
@@ -261,7 +263,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
   // Embedding: an exact copy of each token's row; then the first norm.
   cuda::launch_embed({w.embedding_dtype, static_cast<const uint8_t*>(w.embedding.get()), w.embedding_row_bytes,
                       c.dim, s.tokens.as<int32_t>(), T, x},
-                     stream_);
+                     launch_);
   cuda::ResidualNormArgs norm;
   norm.T = T;
   norm.dim = c.dim;
@@ -271,7 +273,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
   norm.y_low = s.xb_low.get();
   norm.low = low_;
   norm.w = w.layers[0].attn_norm.as<float>();
-  cuda::launch_residual_norm(norm, stream_);
+  cuda::launch_residual_norm(norm, launch_);
 
   for (int l = 0; l < c.n_layers; ++l) {
     const cuda::DeviceLayer& lw = w.layers[size_t(l)];
@@ -289,13 +291,13 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     qkv.q_out = s.q.as<float>();
     qkv.k_cache = k_cache_at(l);
     qkv.v_cache = v_cache_at(l);
-    cuda::launch_qkv_rope(qkv, stream_);
+    cuda::launch_qkv_rope(qkv, launch_);
     enqueue_attention(l, T);
     // x = x + attention output; xb = mlp norm of x.
     norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T);
     norm.w = lw.ffn_norm.as<float>();
     norm.probe = probes ? s.probe.as<float>() : nullptr;
-    cuda::launch_residual_norm(norm, stream_);
+    cuda::launch_residual_norm(norm, launch_);
     probe(probes, l, ProbePoint::AttnOut, s.probe.as<float>());
     probe(probes, l, ProbePoint::MlpNorm, xb);
 
@@ -307,11 +309,11 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     sw.h = s.h.as<float>();
     sw.h_low = s.h_low.get();
     sw.low = low_;
-    cuda::launch_swiglu(sw, stream_);
+    cuda::launch_swiglu(sw, launch_);
     // x = x + mlp output; xb = the next layer's attention norm (or the final norm).
     norm.add = product(lw.down, s.h.as<float>(), s.h_low.get(), T);
     norm.w = l + 1 < c.n_layers ? w.layers[size_t(l) + 1].attn_norm.as<float>() : w.final_norm.as<float>();
-    cuda::launch_residual_norm(norm, stream_);
+    cuda::launch_residual_norm(norm, launch_);
     probe(probes, l, ProbePoint::MlpOut, s.probe.as<float>());
   }
   enqueue_logits(first, n_out);

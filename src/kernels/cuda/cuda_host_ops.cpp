@@ -41,8 +41,8 @@ void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y)
   DeviceBuffer d_x = to_device(x, size_t(T * w.cols));
   DeviceBuffer d_p(sizeof(float) * size_t(T) * size_t(m.chunks()) * size_t(w.rows), "partials");
   DeviceBuffer d_y(sizeof(float) * size_t(T * w.rows), "output");
-  launch_matmul_partials(m, d_x.as<float>(), w.cols, T, d_p.as<float>(), nullptr);
-  launch_combine(Partials{d_p.as<float>(), m.chunks(), w.rows}, T, d_y.as<float>(), nullptr);
+  launch_matmul_partials(m, d_x.as<float>(), w.cols, T, d_p.as<float>(), Launch{});
+  launch_combine(Partials{d_p.as<float>(), m.chunks(), w.rows}, T, d_y.as<float>(), Launch{});
   to_host(y, d_y, size_t(T * w.rows));
 }
 
@@ -61,7 +61,7 @@ void residual_rmsnorm(float* x, const float* partials, int chunks, const float* 
   a.x = d_x.as<float>();
   a.w = d_w.as<float>();
   a.y = d_y.as<float>();
-  launch_residual_norm(a, nullptr);
+  launch_residual_norm(a, Launch{});
   to_host(y, d_y, size_t(T * n));
   to_host(x, d_x, size_t(T * n));
 }
@@ -89,7 +89,7 @@ void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_
   a.q_out = d_q.as<float>();
   a.k_cache = d_k.as<float>();
   a.v_cache = d_v.as<float>();
-  launch_qkv_rope(a, nullptr);
+  launch_qkv_rope(a, Launch{});
   to_host(q, d_q, size_t(T * q_dim));
   to_host(k_cache, d_k, cache);
   to_host(v_cache, d_v, cache);
@@ -105,9 +105,8 @@ void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, 
   DeviceBuffer d_k = to_device(k_cache, size_t(context * kv_dim)), d_v = to_device(v_cache, size_t(context * kv_dim));
   DeviceBuffer d_out(sizeof(float) * size_t(T * q_dim), "attention output");
   DeviceBuffer d_scores(sizeof(float) * size_t(T * shape.n_heads * context), "scores");
-  DeviceBuffer d_part(sizeof(float) * size_t(T) * attention_partial_floats(shape.n_heads, shape.head_dim, context),
-                      "partials");
   DeviceBuffer d_pos = position_on_device(pos0);
+  prepare_attention(shape.head_dim);
   AttentionArgs a;
   a.T = T;
   a.t0 = 0;
@@ -120,9 +119,8 @@ void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, 
   a.v_cache = d_v.as<float>();
   a.context = context;
   a.scores = d_scores.as<float>();
-  a.partial = d_part.as<float>();
   a.out = d_out.as<float>();
-  launch_attention(a, nullptr);
+  launch_attention(a, Launch{});
   to_host(out, d_out, size_t(T * q_dim));
 }
 
@@ -135,7 +133,7 @@ void swiglu(const float* partials, int chunks, int64_t T, int64_t hidden, float*
   a.T = T;
   a.hidden = hidden;
   a.h = d_h.as<float>();
-  launch_swiglu(a, nullptr);
+  launch_swiglu(a, Launch{});
   to_host(h, d_h, size_t(T * hidden));
 }
 
@@ -147,7 +145,7 @@ void embed(kernels::DType dtype, const uint8_t* table, int64_t rows, int64_t col
   DeviceBuffer d_tokens = to_device(tokens, size_t(T));
   DeviceBuffer d_x(sizeof(float) * size_t(T * cols), "x");
   launch_embed({dtype, d_table.as<const uint8_t>(), row_bytes, int(cols), d_tokens.as<int32_t>(), T, d_x.as<float>()},
-               nullptr);
+               Launch{});
   to_host(x, d_x, size_t(T * cols));
 }
 
@@ -155,7 +153,7 @@ void exp(const float* x, int64_t n, float* y) {
   require_device();
   DeviceBuffer d_x = to_device(x, size_t(n));
   DeviceBuffer d_y(sizeof(float) * size_t(n), "y");
-  launch_exp(d_x.as<float>(), n, d_y.as<float>(), nullptr);
+  launch_exp(d_x.as<float>(), n, d_y.as<float>(), Launch{});
   to_host(y, d_y, size_t(n));
 }
 
@@ -163,7 +161,7 @@ void logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* argm
   require_device();
   DeviceBuffer d_l = to_device(logits, size_t(T * vocab));
   DeviceBuffer d_a(sizeof(int32_t) * size_t(T), "argmax"), d_h(sizeof(uint64_t) * size_t(T), "hash");
-  launch_logits_summary(d_l.as<float>(), T, vocab, d_a.as<int32_t>(), d_h.as<uint64_t>(), nullptr);
+  launch_logits_summary(d_l.as<float>(), T, vocab, d_a.as<int32_t>(), d_h.as<uint64_t>(), Launch{});
   to_host(argmax, d_a, size_t(T));
   to_host(hash, d_h, size_t(T));
 }

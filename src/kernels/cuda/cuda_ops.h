@@ -16,6 +16,12 @@
 //
 // Every launch takes the position of the first token from device memory
 // (`pos0`), so one captured CUDA graph serves every decode step.
+//
+// With Launch::pdl (programmatic dependent launch, sm_90) a kernel may start
+// while its predecessor finishes; each kernel waits (griddepcontrol.wait)
+// before it reads anything a predecessor wrote, and every thread waits before
+// it exits, so completion stays ordered along the stream. The matrix
+// products load their first weights (which no kernel writes) before waiting.
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -24,6 +30,12 @@
 #include "kernels/kernels.h"
 
 namespace ree::cuda {
+
+// Where and how a kernel is launched.
+struct Launch {
+  cudaStream_t stream = nullptr;
+  bool pdl = false;  // programmatic dependent launch (ignored before sm_90)
+};
 
 // A weight matrix in the GPU layout (gpu_layout.h), on the device.
 struct GpuMatrix {
@@ -47,7 +59,7 @@ enum class LowPrecision : uint8_t { None = 0, Bf16 = 1, F16 = 2 };
 
 // out[(t * chunks + c) * rows + n] = chunk c of D(W[n, :], x[t, :]) for t < T.
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
-                            cudaStream_t stream);
+                            const Launch& launch);
 
 // For each of T rows: v = x + combine(add) (x unchanged when add.data is null),
 // x = v, y = rmsnorm(v) * w. `probe` (may be null) receives combine(add).
@@ -63,7 +75,7 @@ struct ResidualNormArgs {
   void* y_low = nullptr;     // [T][dim] 16-bit copy of y, or null
   LowPrecision low = LowPrecision::None;
 };
-void launch_residual_norm(const ResidualNormArgs& a, cudaStream_t stream);
+void launch_residual_norm(const ResidualNormArgs& a, const Launch& launch);
 
 // Combine the stacked q|k|v product, rotate q and k (RoPE at position
 // pos0 + t), write q to q_out and k, v into the layer's caches at that position.
@@ -78,7 +90,7 @@ struct QkvRopeArgs {
   float* k_cache = nullptr;       // [positions][n_kv*hd] of this layer
   float* v_cache = nullptr;
 };
-void launch_qkv_rope(const QkvRopeArgs& a, cudaStream_t stream);
+void launch_qkv_rope(const QkvRopeArgs& a, const Launch& launch);
 
 // Causal attention for query rows t0..t0+T-1 (absolute positions pos0 + t).
 struct AttentionArgs {
@@ -91,13 +103,14 @@ struct AttentionArgs {
   const float* v_cache = nullptr;
   int64_t context = 0;            // cache positions (scratch row length)
   float* scores = nullptr;        // scratch [T][n_heads][context]
-  float* partial = nullptr;       // scratch [T][n_heads][chunks(context)][hd + 1]
   float* out = nullptr;           // [*][n_heads*hd]
   void* out_low = nullptr;        // 16-bit copy of out, or null
   LowPrecision low = LowPrecision::None;
 };
-size_t attention_partial_floats(int n_heads, int head_dim, int64_t context);  // per query row
-void launch_attention(const AttentionArgs& a, cudaStream_t stream);
+// Once per process before the first launch (outside graph capture): lets the
+// kernel use more than 48 KiB of shared memory for its tiles. head_dim <= 512.
+void prepare_attention(int head_dim);
+void launch_attention(const AttentionArgs& a, const Launch& launch);
 
 // h[t][i] = silu(combine(gate_up)[t][i]) * combine(gate_up)[t][hidden + i].
 struct SwigluArgs {
@@ -108,7 +121,7 @@ struct SwigluArgs {
   void* h_low = nullptr;
   LowPrecision low = LowPrecision::None;
 };
-void launch_swiglu(const SwigluArgs& a, cudaStream_t stream);
+void launch_swiglu(const SwigluArgs& a, const Launch& launch);
 
 // x[t][:] = exact f32 of embedding row tokens[t] (row-major stored dtype).
 struct EmbedArgs {
@@ -120,19 +133,19 @@ struct EmbedArgs {
   int64_t T = 0;
   float* x = nullptr;
 };
-void launch_embed(const EmbedArgs& a, cudaStream_t stream);
+void launch_embed(const EmbedArgs& a, const Launch& launch);
 
 // out[t][n] = combine(p)[t][n] for t < T (the logits).
-void launch_combine(const Partials& p, int64_t T, float* out, cudaStream_t stream);
+void launch_combine(const Partials& p, int64_t T, float* out, const Launch& launch);
 
 // y[i] = repro-v1 exp(x[i]) (contract_math.h compiled by nvcc; for tests).
-void launch_exp(const float* x, int64_t n, float* y, cudaStream_t stream);
+void launch_exp(const float* x, int64_t n, float* y, const Launch& launch);
 
 // Argmax (ties to the smallest id, -1 if any NaN) and the XXH3-64 logits hash
 // of each of T rows, computed on the device so that the vocabulary need not
 // travel to the host every step. out_argmax[T], out_hash[T].
 // Needs vocab >= 61 (xxh3_split.h); smaller vocabularies are hashed on the host.
 void launch_logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax, uint64_t* out_hash,
-                           cudaStream_t stream);
+                           const Launch& launch);
 
 }  // namespace ree::cuda

@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include <stdexcept>
+#include <utility>
 #include <string>
 
 #include "kernels/contract_math.h"
@@ -15,10 +16,19 @@
 namespace ree::cuda {
 
 // Value (t, n) of a product from its chunk partials: r = p0; r = r + p_c.
+// Loads go out 8 at a time, ahead of the (ordered) adds.
 __device__ __forceinline__ float combine(const Partials& p, int64_t t, int64_t n) {
   const float* base = p.data + t * p.chunks * p.rows + n;
   float r = base[0];
-  for (int c = 1; c < p.chunks; ++c) r = __fadd_rn(r, base[int64_t(c) * p.rows]);
+  for (int c = 1; c < p.chunks; c += 8) {
+    float v[8];
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+      if (c + j < p.chunks) v[j] = base[int64_t(c + j) * p.rows];
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+      if (c + j < p.chunks) r = __fadd_rn(r, v[j]);
+  }
   return r;
 }
 
@@ -29,6 +39,41 @@ __device__ __forceinline__ void store_low(void* low, LowPrecision kind, int64_t 
 }
 
 inline unsigned int blocks_for(int64_t n, int threads) { return unsigned((n + threads - 1) / threads); }
+
+// Programmatic dependent launch (cuda_ops.h): let the next kernel be
+// scheduled, and wait until the previous one has completed and its writes
+// are visible. Both are no-ops without PDL and before sm_90.
+__device__ __forceinline__ void allow_next_kernel() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wait_for_inputs() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+// Both, at the top of a kernel that reads its predecessor's output at once.
+__device__ __forceinline__ void pdl_entry() {
+  allow_next_kernel();
+  wait_for_inputs();
+}
+
+template <class... Params, class... Args>
+void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, const Launch& l,
+                   Args&&... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = shared;
+  cfg.stream = l.stream;
+  cudaLaunchAttribute attr[1] = {};
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = l.pdl ? 1 : 0;
+  cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
+}
 
 // Launch errors are internal errors: the caller's inputs were checked before.
 inline void check_launch(const char* what) {

@@ -14,6 +14,7 @@ __device__ __forceinline__ uint16_t load_u16(const uint8_t* p) {
 }
 
 __global__ void __launch_bounds__(kThreads) embed_kernel(const EmbedArgs a) {
+  pdl_entry();
   const int64_t i = int64_t(blockIdx.x) * kThreads + threadIdx.x;
   if (i >= a.T * a.dim) return;
   const int64_t t = i / a.dim, k = i % a.dim;
@@ -37,9 +38,9 @@ __global__ void __launch_bounds__(kThreads) embed_kernel(const EmbedArgs a) {
 
 }  // namespace
 
-void launch_embed(const EmbedArgs& a, cudaStream_t stream) {
+void launch_embed(const EmbedArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
-  embed_kernel<<<blocks_for(a.T * a.dim, kThreads), kThreads, 0, stream>>>(a);
+  launch_kernel(embed_kernel, dim3(blocks_for(a.T * a.dim, kThreads)), dim3(kThreads), 0, launch, a);
   check_launch("embed");
 }
 

@@ -15,6 +15,7 @@ constexpr int kSummaryThreads = 512;
 __constant__ uint8_t kSecret[xxh3::kSecretSize] = {REE_XXH3_SECRET_BYTES};
 
 __global__ void __launch_bounds__(kCombineThreads) combine_kernel(const Partials p, int64_t T, float* out) {
+  pdl_entry();
   const int64_t i = int64_t(blockIdx.x) * kCombineThreads + threadIdx.x;
   if (i >= T * p.rows) return;
   out[i] = combine(p, i / p.rows, i % p.rows);
@@ -40,6 +41,7 @@ summary_kernel(const float* logits, int64_t vocab, int32_t* out_argmax, uint64_t
   __shared__ Best best_w[kSummaryThreads / 32];
   __shared__ int any_nan;
   __shared__ uint64_t acc[8];
+  pdl_entry();
   const float* x = logits + int64_t(blockIdx.x) * vocab;
   if (threadIdx.x == 0) any_nan = 0;
   __syncthreads();
@@ -85,20 +87,21 @@ summary_kernel(const float* logits, int64_t vocab, int32_t* out_argmax, uint64_t
 
 }  // namespace
 
-void launch_combine(const Partials& p, int64_t T, float* out, cudaStream_t stream) {
+void launch_combine(const Partials& p, int64_t T, float* out, const Launch& launch) {
   if (T <= 0) return;
-  combine_kernel<<<blocks_for(T * p.rows, kCombineThreads), kCombineThreads, 0, stream>>>(p, T, out);
+  launch_kernel(combine_kernel, dim3(blocks_for(T * p.rows, kCombineThreads)), dim3(kCombineThreads), 0, launch, p, T, out);
   check_launch("combine");
 }
 
 void launch_logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax, uint64_t* out_hash,
-                           cudaStream_t stream) {
+                           const Launch& launch) {
   if (T <= 0) return;
   if (vocab < xxh3::kMinFloats) throw std::runtime_error("cuda: logits summary needs a vocabulary of 61 or more");
   const size_t shared = size_t(xxh3::split_of(vocab).full_blocks) * 8 * sizeof(uint64_t);
   if (shared > 48 * 1024)
     cudaFuncSetAttribute(summary_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared));
-  summary_kernel<<<unsigned(T), kSummaryThreads, shared, stream>>>(logits, vocab, out_argmax, out_hash);
+  launch_kernel(summary_kernel, dim3(unsigned(T)), dim3(kSummaryThreads), shared, launch, logits, vocab, out_argmax,
+                out_hash);
   check_launch("logits_summary");
 }
 

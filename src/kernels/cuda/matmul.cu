@@ -130,33 +130,45 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   constexpr int V = Unit<DT>::kElems;
   constexpr int U = Batch<DT, TB>::kUnits;
   __shared__ __align__(16) float xs[TB][kChunk];
+  allow_next_kernel();
 
   const int c = int(blockIdx.z);
   const int64_t t0 = int64_t(blockIdx.x) * TB;
   const int64_t k0 = int64_t(c) * kChunk;
   const int len = int(p.cols - k0 < kChunk ? p.cols - k0 : int64_t(kChunk));
+  const int full = len / V, tail = len % V;
+  const int lane = int(threadIdx.x % 32);
+  const int64_t g = int64_t(blockIdx.y) * kWarpsPerBlock + threadIdx.x / 32;
+  const bool active = g < p.groups;
+  const uint4* wp = p.w + (g * p.units_per_row + k0 / V) * 32 + lane;
+  const uint16_t* sp = nullptr;
+  if constexpr (DT == DType::Q8_0) sp = p.scales + (g * (p.cols / kQ8Block) + k0 / kQ8Block) * 32 + lane;
+
+  // The first batch of weights does not depend on any kernel: load it
+  // before waiting for the previous kernel to finish.
+  uint4 buf[U];
+  if (active) {
+#pragma unroll
+    for (int i = 0; i < U; ++i)
+      if (i < full) buf[i] = __ldg(wp + int64_t(i) * 32);
+  }
+  wait_for_inputs();
   for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
     const int t = i / kChunk, k = i % kChunk;
     xs[t][k] = (t0 + t < p.T && k < len) ? p.x[(t0 + t) * p.x_stride + k0 + k] : 0.0f;
   }
   __syncthreads();
-
-  const int lane = int(threadIdx.x % 32);
-  const int64_t g = int64_t(blockIdx.y) * kWarpsPerBlock + threadIdx.x / 32;
-  if (g >= p.groups) return;
-  const uint4* wp = p.w + (g * p.units_per_row + k0 / V) * 32 + lane;
-  const uint16_t* sp = nullptr;
-  if constexpr (DT == DType::Q8_0) sp = p.scales + (g * (p.cols / kQ8Block) + k0 / kQ8Block) * 32 + lane;
+  if (!active) return;
 
   float acc[TB];
 #pragma unroll
   for (int t = 0; t < TB; ++t) acc[t] = 0.0f;
-  const int full = len / V, tail = len % V;
   for (int u0 = 0; u0 < full; u0 += U) {
-    uint4 buf[U];
+    if (u0 > 0) {
 #pragma unroll
-    for (int i = 0; i < U; ++i)
-      if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+      for (int i = 0; i < U; ++i)
+        if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+    }
 #pragma unroll
     for (int i = 0; i < U; ++i)
       if (u0 + i < full) fma_unit<DT, TB, true>(buf[i], unit_scale<DT>(sp, u0 + i), xs, (u0 + i) * V, V, acc);
@@ -172,25 +184,25 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
 }
 
 template <DType DT, int TB>
-void launch_typed(const MatmulParams& p, cudaStream_t stream) {
+void launch_typed(const MatmulParams& p, const Launch& launch) {
   const dim3 grid(blocks_for(p.T, TB), blocks_for(p.groups, kWarpsPerBlock), unsigned(p.chunks));
-  matmul_partials_kernel<DT, TB><<<grid, kThreads, 0, stream>>>(p);
+  launch_kernel(matmul_partials_kernel<DT, TB>, grid, dim3(kThreads), 0, launch, p);
 }
 
 template <int TB>
-void launch_tokens(DType dtype, const MatmulParams& p, cudaStream_t stream) {
+void launch_tokens(DType dtype, const MatmulParams& p, const Launch& launch) {
   switch (dtype) {
-    case DType::F32: return launch_typed<DType::F32, TB>(p, stream);
-    case DType::F16: return launch_typed<DType::F16, TB>(p, stream);
-    case DType::BF16: return launch_typed<DType::BF16, TB>(p, stream);
-    case DType::Q8_0: return launch_typed<DType::Q8_0, TB>(p, stream);
+    case DType::F32: return launch_typed<DType::F32, TB>(p, launch);
+    case DType::F16: return launch_typed<DType::F16, TB>(p, launch);
+    case DType::BF16: return launch_typed<DType::BF16, TB>(p, launch);
+    case DType::Q8_0: return launch_typed<DType::Q8_0, TB>(p, launch);
   }
 }
 
 }  // namespace
 
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
-                            cudaStream_t stream) {
+                            const Launch& launch) {
   if (T <= 0) return;
   MatmulParams p;
   p.w = w.data;
@@ -206,8 +218,8 @@ void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride
   p.out = out;
   // Token blocking changes only which thread computes a value, never its
   // operations: decode (T = 1) gets one token per thread, prefill 16.
-  if (T == 1) launch_tokens<1>(w.layout.dtype, p, stream);
-  else launch_tokens<16>(w.layout.dtype, p, stream);
+  if (T == 1) launch_tokens<1>(w.layout.dtype, p, launch);
+  else launch_tokens<16>(w.layout.dtype, p, launch);
   check_launch("matmul");
 }
 

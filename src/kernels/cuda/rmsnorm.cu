@@ -8,13 +8,14 @@
 namespace ree::cuda {
 namespace {
 
-constexpr int kThreads = 512;
+constexpr int kThreads = 1024;  // decode has one row: one block does it all
 
 __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualNormArgs a) {
   extern __shared__ float shared[];
   float* xs = shared;             // [dim] the updated row
   float* part = shared + a.dim;   // [chunks] partial sums of squares
   __shared__ float inv_s;
+  pdl_entry();
   const int64_t t = blockIdx.x;
   float* xrow = a.x + t * a.dim;
   for (int i = threadIdx.x; i < a.dim; i += kThreads) {
@@ -54,12 +55,12 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
 
 }  // namespace
 
-void launch_residual_norm(const ResidualNormArgs& a, cudaStream_t stream) {
+void launch_residual_norm(const ResidualNormArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
   const size_t shared = (size_t(a.dim) + size_t(chunk_count(a.dim))) * sizeof(float);
   if (shared > 48 * 1024)  // rows wider than ~12k floats need the opt-in limit
     cudaFuncSetAttribute(residual_norm_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared));
-  residual_norm_kernel<<<unsigned(a.T), kThreads, shared, stream>>>(a);
+  launch_kernel(residual_norm_kernel, dim3(unsigned(a.T)), dim3(kThreads), shared, launch, a);
   check_launch("residual_norm");
 }
 

@@ -11,6 +11,7 @@ namespace {
 constexpr int kThreads = 256;
 
 __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a) {
+  pdl_entry();
   const int hd = a.head_dim, half = hd / 2;
   const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;
   const int64_t q_pairs = int64_t(a.n_heads) * half, k_pairs = int64_t(a.n_kv_heads) * half;
@@ -40,11 +41,11 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a)
 
 }  // namespace
 
-void launch_qkv_rope(const QkvRopeArgs& a, cudaStream_t stream) {
+void launch_qkv_rope(const QkvRopeArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
   const int64_t per_token = int64_t(a.n_heads) * (a.head_dim / 2) + int64_t(a.n_kv_heads) * (a.head_dim / 2) +
                             int64_t(a.n_kv_heads) * a.head_dim;
-  qkv_rope_kernel<<<blocks_for(a.T * per_token, kThreads), kThreads, 0, stream>>>(a);
+  launch_kernel(qkv_rope_kernel, dim3(blocks_for(a.T * per_token, kThreads)), dim3(kThreads), 0, launch, a);
   check_launch("qkv_rope");
 }
 

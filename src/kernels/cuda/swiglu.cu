@@ -9,6 +9,7 @@ namespace {
 constexpr int kThreads = 256;
 
 __global__ void __launch_bounds__(kThreads) swiglu_kernel(const SwigluArgs a) {
+  pdl_entry();
   const int64_t i = int64_t(blockIdx.x) * kThreads + threadIdx.x;
   if (i >= a.T * a.hidden) return;
   const int64_t t = i / a.hidden, n = i % a.hidden;
@@ -20,21 +21,22 @@ __global__ void __launch_bounds__(kThreads) swiglu_kernel(const SwigluArgs a) {
 }
 
 __global__ void __launch_bounds__(kThreads) exp_kernel(const float* x, int64_t n, float* y) {
+  pdl_entry();
   const int64_t i = int64_t(blockIdx.x) * kThreads + threadIdx.x;
   if (i < n) y[i] = kernels::contract_expf(x[i]);
 }
 
 }  // namespace
 
-void launch_swiglu(const SwigluArgs& a, cudaStream_t stream) {
+void launch_swiglu(const SwigluArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
-  swiglu_kernel<<<blocks_for(a.T * a.hidden, kThreads), kThreads, 0, stream>>>(a);
+  launch_kernel(swiglu_kernel, dim3(blocks_for(a.T * a.hidden, kThreads)), dim3(kThreads), 0, launch, a);
   check_launch("swiglu");
 }
 
-void launch_exp(const float* x, int64_t n, float* y, cudaStream_t stream) {
+void launch_exp(const float* x, int64_t n, float* y, const Launch& launch) {
   if (n <= 0) return;
-  exp_kernel<<<blocks_for(n, kThreads), kThreads, 0, stream>>>(x, n, y);
+  launch_kernel(exp_kernel, dim3(blocks_for(n, kThreads)), dim3(kThreads), 0, launch, x, n, y);
   check_launch("exp");
 }
 

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# One script runs all GPU tests and the GPU benchmarks in one device call
+# (docs/cuda.md): build, the CUDA tests, CPU-vs-CUDA bit identity on
+# synthetic models of real shapes, the speed benchmarks (ree and the
+# transformers peer), and cross-device session replay.
+#
+#   scripts/gpu-suite.sh
+#
+# Environment:
+#   OUT             where logs and JSON go (default ./gpu-out; the device tool sets it)
+#   REE_GPU_STAGES  a subset of "build tests check bench peer replay" (default: all)
+#   REE_DEPS_DEBS   folder of Debian .deb files unpacked into /opt/ree-deps when
+#                   the build dependencies are missing (default .debs; see docs/cuda.md)
+#   REE_JOBS        build jobs (default: all cores)
+#   REE_MODELS      where synthetic models are written (default /tmp/ree-models)
+#   REE_BUILD_DIR   build directory (default build-gpu). Leave "build" out of
+#                   REE_GPU_STAGES to use one built elsewhere (x86-64, CUDA 13)
+# Exit code: 0 when every stage that ran passed, 1 otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-$PWD/gpu-out}
+mkdir -p "$OUT"
+LOG=$OUT/suite.log
+STAGES=${REE_GPU_STAGES:-"build tests check bench peer replay"}
+JOBS=${REE_JOBS:-$(nproc)}
+MODELS=${REE_MODELS:-/tmp/ree-models}
+BUILD=${REE_BUILD_DIR:-build-gpu}
+case $BUILD in /*) ;; *) BUILD=$PWD/$BUILD ;; esac
+REE=$BUILD/bin/ree
+failures=()
+
+note() { echo "== $(date -u +%H:%M:%S) $*" | tee -a "$LOG"; }
+stage() { [[ " $STAGES " == *" $1 "* ]]; }
+# run NAME SECONDS COMMAND...: log the command's output, remember a failure.
+run() {
+  local name=$1 limit=$2
+  shift 2
+  note "$name: $*"
+  timeout "$limit" "$@" >>"$LOG" 2>&1
+  local rc=$?
+  if [ $rc -ne 0 ]; then
+    note "$name FAILED (exit $rc)"
+    failures+=("$name")
+  fi
+  return $rc
+}
+
+# --- dependencies: the GPU machine has none of ree's Debian -dev packages ----
+use_debs() {
+  local deps=/opt/ree-deps debs=${REE_DEPS_DEBS:-.debs}
+  note "unpacking $(ls "$debs"/*.deb | wc -l) .deb files from $debs into $deps"
+  mkdir -p $deps
+  for f in "$debs"/*.deb; do dpkg -x "$f" $deps; done
+  for pc in $deps/usr/lib/x86_64-linux-gnu/pkgconfig/*.pc $deps/usr/share/pkgconfig/*.pc; do
+    [ -f "$pc" ] && sed -i "s|^prefix=/usr\$|prefix=$deps/usr|" "$pc"
+  done
+  export PKG_CONFIG_PATH=$deps/usr/lib/x86_64-linux-gnu/pkgconfig:$deps/usr/share/pkgconfig:${PKG_CONFIG_PATH:-}
+  export CMAKE_PREFIX_PATH=$deps/usr${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
+  export PATH=$deps/usr/bin:$PATH
+  export LD_LIBRARY_PATH=$deps/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+}
+if ! pkg-config --exists sentencepiece libxxhash libsodium 2>/dev/null || ! command -v flatc >/dev/null; then
+  use_debs
+fi
+
+note "machine: $(uname -srm), $(nproc) cores"
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.max.mem --format=csv >>"$LOG" 2>&1
+command -v nvcc >/dev/null || export PATH=/usr/local/cuda/bin:$PATH
+nvcc --version | tail -2 >>"$LOG" 2>&1
+
+# --- build -------------------------------------------------------------------
+if stage build; then
+  run configure 300 cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DREE_VIEWER=OFF
+  run build 540 cmake --build $BUILD -j "$JOBS" --target ree ree-cuda-bench ree-cuda-check \
+    cuda_layout cuda_kernels cuda_model
+  "$REE" info >>"$LOG" 2>&1
+fi
+[ -x "$REE" ] || { note "no ree executable: stopping"; exit 1; }
+
+# --- tests -------------------------------------------------------------------
+if stage tests; then
+  # The test executables directly (a carried build has no usable CTest files).
+  for t in cuda_layout cuda_kernels cuda_model; do
+    exe=$(find "$BUILD" -name "$t" -type f -perm -u+x | head -1)
+    if [ -z "$exe" ]; then
+      note "test $t: not built"
+      failures+=("$t")
+      continue
+    fi
+    run "test-$t" 300 "$exe"
+  done
+fi
+
+# --- synthetic models ----------------------------------------------------------
+synth() {  # synth SHAPE DTYPE FORMAT -> path
+  local shape=$1 dtype=$2 format=$3 out="$MODELS/$1-$2"
+  [ "$format" = gguf ] && out="$out.gguf"
+  [ -e "$out" ] || "$REE" synth --shape "$shape" --dtype "$dtype" --format "$format" --seed 7 --out "$out" >>"$LOG" 2>&1
+  echo "$out"
+}
+mkdir -p "$MODELS"
+
+# --- benchmarks -------------------------------------------------------------------
+if stage bench; then
+  BENCH=$BUILD/bin/ree-cuda-bench
+  for spec in "tinyllama-1.1b bf16" "stories15m bf16" "tinyllama-1.1b q8_0"; do
+    set -- $spec
+    fmt=hf
+    [ "$2" = q8_0 ] && fmt=gguf
+    m=$(synth "$1" "$2" $fmt)
+    note "bench $1 $2"
+    timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
+      --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
+  done
+fi
+if stage peer; then
+  m=$(synth tinyllama-1.1b bf16 hf)
+  run peer-transformers 400 env PYTHONUNBUFFERED=1 python3 scripts/hf_peer_bench.py --model "$m" \
+    --prompt-tokens 128 --decode-tokens 128 --repeats 3 --json "$OUT/hf-tinyllama.json"
+fi
+
+# --- CPU vs CUDA bit identity on real shapes -----------------------------------
+if stage check; then
+  CHECK=$BUILD/bin/ree-cuda-check
+  for spec in "test f32 hf" "test bf16 hf" "test f16 gguf" "test q8_0 gguf" "stories15m bf16 hf" "stories15m q8_0 gguf"; do
+    set -- $spec
+    m=$(synth "$1" "$2" "$3")
+    run "check-$1-$2" 300 "$CHECK" --model "$m" --prompt-lengths 1,37,300 --chunks 0,7,64 --steps 200
+  done
+  m=$(synth tinyllama-1.1b bf16 hf)
+  run check-tinyllama-bf16 400 "$CHECK" --model "$m" --prompt-lengths 37,300 --chunks 0,64 --steps 200
+fi
+
+# --- cross-device session replay (once `ree agent` and `ree replay` exist) --------
+if stage replay; then
+  if "$REE" replay --help >/dev/null 2>&1 && "$REE" agent --help >/dev/null 2>&1; then
+    model=samples/sample-model
+    [ -f $model/config.json ] || model=$(synth tinyllama-1.1b bf16 hf)
+    S=$MODELS/sessions
+    mkdir -p "$S"
+    rm -f "$S"/*.fb
+    for pair in "cpu cuda" "cuda cpu"; do
+      set -- $pair
+      run "record-on-$1" 300 "$REE" agent --model "$model" --device "$1" --prompt "What is 12*7? Then tell me the time." \
+        --max-tokens 64 --export "$S/$1.fb"
+      run "replay-$1-on-$2" 300 "$REE" replay "$S/$1.fb" --strict --device "$2"
+      run "replay-$1-on-$2-regenerate" 300 "$REE" replay "$S/$1.fb" --strict --regenerate --device "$2"
+    done
+  else
+    note "replay: ree agent/replay not available in this build: skipped"
+  fi
+fi
+
+note "summary"
+grep -E "IDENTICAL|DIFFER|KV STATE|FAILED|test cases:|SUCCESS|skipping" "$LOG" | tee -a "$OUT/summary.txt"
+for f in "$OUT"/bench-*.json "$OUT"/hf-*.json; do
+  [ -f "$f" ] && python3 - "$f" <<'PY' | tee -a "$OUT/summary.txt"
+import json, sys
+d = json.load(open(sys.argv[1]))
+name = sys.argv[1].rsplit("/", 1)[-1]
+if "modes" in d:
+    print(f"{name}: read {d['read_bandwidth_gbs']:.0f} GB/s, roofline {d['roofline_tokens_per_s']:.0f} tok/s")
+    for m in d["modes"]:
+        print(f"  {m['mode']:13s} prefill {m['prefill_tokens_per_s']:8.0f}  decode {m['decode_tokens_per_s']:7.1f}"
+              f"  decode+top8 {m['decode_topk8_tokens_per_s']:7.1f}  roofline {100*m['roofline_ratio']:5.1f}%")
+    for p in d.get("products_t1", []):
+        print(f"  product {p['product']:8s} repro {p['reproducible_gbs']:6.0f} GB/s  cublas {p.get('cublas_gbs', 0):6.0f} GB/s")
+else:
+    print(f"{name}: prefill {d['prefill_tokens_per_s']:.0f} tok/s, decode {d['decode_tokens_per_s']:.1f} tok/s ({d['transformers']})")
+PY
+done
+if [ ${#failures[@]} -gt 0 ]; then
+  note "FAILED stages: ${failures[*]}"
+  exit 1
+fi
+note "all stages passed"
