@@ -84,7 +84,8 @@ KeyPair generate_key_pair() {
 void write_key_pair(const KeyPair& keys, const std::filesystem::path& path, bool overwrite) {
   std::filesystem::path pub = path;
   pub += ".pub";
-  if (!overwrite && std::filesystem::exists(pub)) {
+  std::error_code ignored;
+  if (!overwrite && std::filesystem::exists(pub, ignored)) {
     throw file_error(pub.string(), "already exists (refusing to overwrite a key)");
   }
   write_new_file(path, std::string(kSecretTag) + " " + to_hex(keys.secret.bytes) + "\n", 0600, overwrite);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "runtime/error.h"
+#include "trace/chain_pipeline.h"
 #include "trace/format.h"
 #include "trace/order.h"
 
@@ -162,7 +163,7 @@ class SessionVerifier {
       report_.counts.assign(counts.begin(), counts.begin() + last);
       report_.unknown_records = order_->unknown_records();
     }
-    if (chain_) report_.chain = chain_->digest();
+    if (chain_) report_.chain = chain_->finish();
     if (report_.unknown_records > 0) {
       report_.notes.push_back(std::to_string(report_.unknown_records) +
                               " records of kinds or versions newer than this ree were checked and chained "
@@ -198,7 +199,7 @@ class SessionVerifier {
     r_.header_ = bound;
     header_bytes_ = frame.size();
     std::span<const uint8_t> bound_bytes(header->bound()->data(), header->bound()->size());
-    chain_.emplace(bound_bytes);
+    chain_.emplace(bound_bytes, file_.size() >= ChainPipeline::kThreadedFileBytes);
     envelope_.add_frame(frame, static_cast<size_t>(bound_bytes.data() - frame.data()), bound_bytes.size());
     order_.emplace(OrderLimits{bound->config()->topk_width(), bound->config()->probes(), report_.format_minor});
     return true;
@@ -324,9 +325,10 @@ class SessionVerifier {
     if (canonical.bytes.size() != frame.size() || std::memcmp(canonical.bytes.data(), frame.data(), frame.size()) != 0) {
       return invalid(offset, "end frame is not in canonical form (altered)"), false;
     }
-    if (chain_->digest() != sealed_receipt) {
-      return invalid(offset, "receipt chain mismatch: a bound record was altered (computed " +
-                                 hex_short(chain_->digest()) + "..., sealed " + hex_short(sealed_receipt) + "...)"),
+    const Digest& computed = chain_->finish();
+    if (computed != sealed_receipt) {
+      return invalid(offset, "receipt chain mismatch: a bound record was altered (computed " + hex_short(computed) +
+                                 "..., sealed " + hex_short(sealed_receipt) + "...)"),
              false;
     }
     if (envelope_.digest() != sealed_envelope) {
@@ -382,7 +384,7 @@ class SessionVerifier {
   std::span<const uint8_t> file_;
   const ReadOptions& options_;
   uint64_t header_bytes_ = 0;
-  std::optional<ReceiptChain> chain_;
+  std::optional<ChainPipeline> chain_;
   EnvelopeHash envelope_;
   std::optional<OrderTracker> order_;
 };

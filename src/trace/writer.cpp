@@ -196,7 +196,8 @@ struct SessionWriter::State {
 
   void write_header(const SessionHeader& header) {
     bool overwrite = options.existing == ExistingFile::Overwrite;
-    if (!overwrite && std::filesystem::exists(path)) {
+    std::error_code ignored;  // unreadable directories are reported by open() below
+    if (!overwrite && std::filesystem::exists(path, ignored)) {
       throw file_error(path.string(), "already exists (refusing to overwrite a session)");
     }
     EncodedFrame frame = encoder.header(options.format_minor, header.bound, header.run, header.environment);

@@ -4,11 +4,13 @@
 // directly on bytes in memory, thousands of times.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <random>
 
 #include "testing.h"
+#include "trace/chain_pipeline.h"
 #include "trace/reader.h"
 #include "trace/synthetic.h"
 
@@ -117,4 +119,72 @@ TEST_CASE("every truncation of a finished session is detected") {
   longer.resize(bytes.size() + 8, 0);
   AlignedBytes extended(longer);
   CHECK(SessionReader(extended.span(extended.size)).report().status == SessionStatus::Invalid);
+}
+
+TEST_CASE("large files (receipt chain on a helper thread) verify and catch changes the same way") {
+  testing::ScratchDir dir;
+  SyntheticShape shape;
+  std::filesystem::path path = dir / "big.fb";
+  FinishedSession done;
+  {
+    SessionWriter writer(path, synthetic_header(shape));
+    // Enough steps that the file passes ChainPipeline::kThreadedFileBytes.
+    for (uint32_t turn = 0; turn < 5; ++turn) {
+      writer.begin_turn(synthetic_turn_start(shape, turn));
+      for (uint32_t i = 0; i < 9000; ++i) writer.step(synthetic_step(shape, turn, i));
+      schema::TurnEndT end;
+      writer.end_turn(end);
+    }
+    done = writer.finish();
+  }
+  std::vector<uint8_t> bytes = testing::read_bytes(path);
+  REQUIRE(bytes.size() >= ChainPipeline::kThreadedFileBytes);
+  AlignedBytes file(bytes);
+  SessionReader intact(file.span(file.size));
+  REQUIRE(intact.report().status == SessionStatus::Valid);
+  CHECK(intact.report().receipt == done.receipt);
+  CHECK(intact.steps().size() == 45000);
+
+  // One changed byte inside a step's bound bytes (the chain catches it), one
+  // in its volatile t_us (only the envelope hash covers that).
+  const RecordView step = intact.record(intact.steps()[30000]);
+  size_t bound_at = static_cast<size_t>(step.bound_bytes().data() - file.data()) + step.bound_bytes().size() / 2;
+  uint64_t t_us = step.t_us();
+  REQUIRE(t_us != 0);
+  const uint8_t* frame_start = file.data() + step.offset();
+  const uint8_t* t_us_at = std::search(frame_start, step.bound_bytes().data(), reinterpret_cast<const uint8_t*>(&t_us),
+                                       reinterpret_cast<const uint8_t*>(&t_us) + sizeof(t_us));
+  REQUIRE(t_us_at != step.bound_bytes().data());
+  size_t envelope_at = static_cast<size_t>(t_us_at - file.data());
+  for (size_t pos : {bound_at, envelope_at}) {
+    file.data()[pos] ^= 0x10;
+    SessionReader changed(file.span(file.size));
+    INFO("offset " << pos << ": " << changed.report().message);
+    CHECK(changed.report().status == SessionStatus::Invalid);
+    CHECK(changed.report().message.find(pos == bound_at ? "receipt chain mismatch" : "envelope hash mismatch") !=
+          std::string::npos);
+    file.data()[pos] ^= 0x10;
+  }
+  // A cut large file reports the chain over what is left, computed the same way.
+  SessionReader cut(file.span(static_cast<size_t>(intact.record(40000).offset())));
+  CHECK(cut.report().status == SessionStatus::Truncated);
+  CHECK(cut.size() == 40000);
+}
+
+TEST_CASE("the receipt chain is the same hashed inline or on a helper thread") {
+  std::vector<uint8_t> data(100000);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i * 131 + 7);
+  std::span<const uint8_t> header(data.data(), 40);
+  ChainPipeline inline_chain(header, false);
+  ChainPipeline threaded_chain(header, true);
+  ReceiptChain reference(header);
+  for (size_t at = 40, n = 1; at + n < data.size(); at += n, n = n % 300 + 1) {
+    std::span<const uint8_t> bound(data.data() + at, n);
+    inline_chain.append(bound);
+    threaded_chain.append(bound);
+    reference.append(bound);
+  }
+  CHECK(inline_chain.finish() == reference.digest());
+  CHECK(threaded_chain.finish() == reference.digest());
+  CHECK(threaded_chain.finish() == reference.digest());  // idempotent
 }
