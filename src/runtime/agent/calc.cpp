@@ -45,7 +45,7 @@ class Parser {
 
   static Decimal checked(Decimal v) {
     if (v.digit_count() > kMaxDigits)
-      throw CalcError("number too large (more than " + std::to_string(kMaxDigits) + " digits)");
+      throw CalcError("a result has more than " + std::to_string(kMaxDigits) + " digits");
     return v;
   }
 
