@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <numeric>
@@ -16,6 +17,7 @@
 #include "runtime/loader/gguf_model.h"
 #include "runtime/loader/synth.h"
 #include "runtime/model.h"
+#include "runtime/tokenizer.h"
 #include "test_util.h"
 
 using namespace ree;
@@ -359,7 +361,7 @@ namespace {
 // The smallest useful Llama GGUF: dim 32, one layer, an 8-piece tokenizer.
 // Committed as a fuzz seed (fuzz/corpus/fuzz_gguf/); REE_FUZZ_SEED_DIR=dir
 // writes it there again.
-std::vector<uint8_t> shrunken_gguf(kernels::DType dtype) {
+gguf::LlamaGgufSpec shrunken_spec(kernels::DType dtype) {
   gguf::LlamaGgufSpec spec;
   ModelConfig& c = spec.config;
   c.dim = 32;
@@ -383,7 +385,12 @@ std::vector<uint8_t> shrunken_gguf(kernels::DType dtype) {
   t.normalizer_spec.remove_extra_whitespaces = false;
   spec.dtype = dtype;
   spec.name = "shrunken";
-  return gguf::llama_gguf_bytes(spec, test::synth_source(c, 1), nullptr);
+  return spec;
+}
+
+std::vector<uint8_t> shrunken_gguf(kernels::DType dtype) {
+  const gguf::LlamaGgufSpec spec = shrunken_spec(dtype);
+  return gguf::llama_gguf_bytes(spec, test::synth_source(spec.config, 1), nullptr);
 }
 
 }  // namespace
@@ -401,5 +408,12 @@ TEST_CASE("fuzz seeds: the shrunken GGUF files are loadable models") {
     // BPE by hand: "▁a" (score -4) beats "ab" (-5), so ▁a b ▁a.
     CHECK(m.tokenizer.encode("ab a") == std::vector<int32_t>{6, 5, 6});
     if (seed_dir != nullptr) test::write_file(std::filesystem::path(seed_dir) / name, bytes);
+  }
+  // The tokenizer alone, a seed for the ModelProto decoder the target also runs.
+  const std::string proto = sp::encode_model_proto(shrunken_spec(kernels::DType::F32).tokenizer);
+  CHECK(Tokenizer::from_serialized_proto(proto, "shrunken").vocab_size() == 8);
+  if (seed_dir != nullptr) {
+    test::write_file(std::filesystem::path(seed_dir) / "tokenizer_8_pieces.model",
+                     std::vector<uint8_t>(proto.begin(), proto.end()));
   }
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "gguf_test_support.h"
@@ -79,6 +80,10 @@ Bytes header_only(uint32_t version, uint64_t n_tensors, uint64_t n_kv) {
 
 TEST_CASE("reader: a hand-made file with every value type") {
   const Bytes b = hand_made_file();
+  // Also a fuzz seed (fuzz/corpus/fuzz_gguf/); REE_FUZZ_SEED_DIR=dir writes it.
+  if (const char* seed_dir = std::getenv("REE_FUZZ_SEED_DIR")) {
+    test::write_file(std::filesystem::path(seed_dir) / "every_value_type.gguf", b.data);
+  }
   const gguf::File f = parse(b);
   CHECK(f.version == 3);
   CHECK(f.alignment == 64);

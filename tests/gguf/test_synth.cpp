@@ -140,7 +140,10 @@ TEST_CASE("synth: every dtype and format of the test shape loads with the shape'
     o.shape = "test";
     o.dtype = c.dtype;
     o.format = c.format;
-    o.out = dir / ("m" + std::to_string(index++) + (c.format == SynthFormat::Gguf ? ".gguf" : ""));
+    std::string name = "m";
+    name += std::to_string(index++);
+    if (c.format == SynthFormat::Gguf) name += ".gguf";
+    o.out = dir / name;
     const SynthResult r = write_synth_model(o);
     CHECK(r.bytes > 0);
     const Model m = load(o.out);

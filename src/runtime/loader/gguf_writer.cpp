@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstdio>
+#include <cstdint>
 #include <set>
 
 #include "kernels/thread_pool.h"
@@ -369,6 +370,9 @@ void check_spec(const LlamaGgufSpec& spec, const std::string& origin) {
   if (c.dim <= 0 || c.n_heads <= 0 || c.n_kv_heads <= 0 || c.head_dim <= 0 || c.head_dim % 2 != 0 ||
       c.n_heads * c.head_dim != c.dim || c.n_layers <= 0 || c.hidden_dim <= 0 || c.vocab_size <= 0) {
     throw file_error(origin, "cannot write GGUF: inconsistent model shape");
+  }
+  if (c.max_seq_len <= 0 || c.max_seq_len > UINT32_MAX || c.bos_id < 0 || c.eos_id < 0) {
+    throw file_error(origin, "cannot write GGUF: context length or bos/eos id out of range");
   }
   if (spec.dtype == kernels::DType::Q8_0 && (c.dim % 32 != 0 || c.hidden_dim % 32 != 0)) {
     throw file_error(origin, "cannot write Q8_0: dim and hidden_dim must be multiples of 32");

@@ -8,7 +8,12 @@
 // near-normal value. Only integer operations and one f32 multiply are
 // involved, so every machine generates the same bits, in any order and on any
 // number of threads. Matrices have standard deviation 0.02, norm weights are
-// 1 + 0.05 z; activations stay sane and greedy decoding varies.
+// 1 + 0.05 z; activations stay sane and greedy decoding varies. Values are
+// rounded once into the requested dtype. GGUF stores norms in F32 (as
+// llama.cpp does), rounded through F16/BF16 first for those dtypes, so an HF
+// and a GGUF model of the same shape, seed and dtype hold the same values
+// (their weights digests differ for F16/BF16 only because the digest names
+// the norms' stored dtype).
 //
 // The tokenizer is a SentencePiece BPE model of exactly the vocabulary size:
 // <unk>, <s>, </s>, the 256 byte pieces <0x00>..<0xFF>, then printable
