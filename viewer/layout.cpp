@@ -130,16 +130,24 @@ TokenCells measure_tokens(const LoadedSession& session, const TextMeasure& measu
   const uint64_t n = session.step_count();
   cells.width.resize(n);
   cells.line_break.resize(n);
-  // Token ids repeat a lot: measure each distinct id once.
-  std::unordered_map<int32_t, float> width_of_id;
+  // Token ids repeat a lot, and an id always has the same text within a
+  // session: measure each distinct id once. Pieces are read in place.
+  std::vector<float> width_of_id;
+  const bool has_pieces = session.reader->report().format_minor >= trace::kMinorWithPiece;
   for (uint64_t i = 0; i < n; ++i) {
     const schema::Step* s = session.step(i);
     const int32_t token = s ? s->token() : -1;
-    const std::string piece = s ? session.reader->step_text(*s) : std::string("<?>");
-    auto it = width_of_id.find(token);
-    if (it == width_of_id.end()) it = width_of_id.emplace(token, measure.width(display_text(piece, token)) + 2 * padding).first;
-    cells.width[i] = it->second;
-    cells.line_break[i] = piece.find('\n') != std::string::npos;
+    const std::string_view piece = s && has_pieces && s->piece() ? std::string_view(s->piece()->c_str(), s->piece()->size())
+                                                                 : std::string_view();
+    cells.line_break[i] = piece.find('\n') != std::string_view::npos;
+    if (token < 0 || token >= kMaxIndexedId) {
+      cells.width[i] = measure.width(display_text(piece, token)) + 2 * padding;
+      continue;
+    }
+    if (static_cast<size_t>(token) >= width_of_id.size()) width_of_id.resize(static_cast<size_t>(token) + 1, -1.0f);
+    float& width = width_of_id[static_cast<size_t>(token)];
+    if (width < 0.0f) width = measure.width(display_text(piece, token)) + 2 * padding;
+    cells.width[i] = width;
   }
   return cells;
 }

@@ -37,6 +37,13 @@ std::string LoadedSession::step_text(uint64_t index) const {
   return text.empty() ? display_text(text, s->token()) : text;
 }
 
+std::optional<std::string> LoadedSession::piece_of(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= first_step_of_id.size() || first_step_of_id[id] == 0) return std::nullopt;
+  const schema::Step* s = step(first_step_of_id[id] - 1);
+  if (!s) return std::nullopt;
+  return reader->step_text(*s);
+}
+
 namespace {
 
 void compute_step_figures(LoadedSession& session) {
@@ -49,7 +56,10 @@ void compute_step_figures(LoadedSession& session) {
     session.margin[i] = s->margin();
     if (const auto* logits = s->topk_logits())
       session.entropy[i] = diff::entropy(std::span<const float>(logits->data(), logits->size()));
-    if (!session.piece_of_id.count(s->token())) session.piece_of_id.emplace(s->token(), session.reader->step_text(*s));
+    const int32_t id = s->token();
+    if (id < 0 || id >= kMaxIndexedId || i >= UINT32_MAX) continue;
+    if (static_cast<size_t>(id) >= session.first_step_of_id.size()) session.first_step_of_id.resize(static_cast<size_t>(id) + 1, 0);
+    if (session.first_step_of_id[id] == 0) session.first_step_of_id[id] = static_cast<uint32_t>(i + 1);
   }
 }
 

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "trace/reader.h"
@@ -19,6 +18,9 @@ struct StepLocation {
   uint32_t index = 0;  // within the turn
 };
 
+// Vocabularies of Llama-family models stay far below this.
+constexpr int32_t kMaxIndexedId = 1 << 22;
+
 struct LoadedSession {
   std::filesystem::path path;
   std::optional<trace::SessionReader> reader;
@@ -29,8 +31,10 @@ struct LoadedSession {
   // Per step of the intact prefix (index = position in reader->steps()).
   std::vector<float> margin;   // recorded top1 - top2 logit margin
   std::vector<float> entropy;  // entropy (nats) of the softmax over the recorded top-k
-  // Text of every token id some step produced (to label top-k candidates).
-  std::unordered_map<int32_t, std::string> piece_of_id;
+  // For each token id some step produced: 1 + the first such step (0: none),
+  // to label top-k candidates with their text. Ids at or above
+  // kMaxIndexedId are not indexed.
+  std::vector<uint32_t> first_step_of_id;
 
   bool usable() const { return reader.has_value() && reader->has_header(); }
   uint64_t step_count() const { return usable() ? reader->steps().size() : 0; }
@@ -41,6 +45,8 @@ struct LoadedSession {
   std::optional<uint64_t> global_step(uint32_t turn, uint32_t index) const;
   // Text of a step for display: its piece, or "<id>" when it has none.
   std::string step_text(uint64_t step) const;
+  // The text some step produced for token `id`; nullopt when none did.
+  std::optional<std::string> piece_of(int32_t id) const;
 };
 
 LoadedSession load_session(const std::filesystem::path& path);

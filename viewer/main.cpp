@@ -8,6 +8,7 @@
 // so), 2 usage error, no display/OpenGL, or the screenshot cannot be written.
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -30,7 +31,11 @@ struct Options {
   std::string search;
   std::string size = "1600x1000";
   std::string layout_out;
+  bool timings = false;
 };
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 std::pair<int, int> parse_size(const std::string& text) {
   int w = 0, h = 0;
@@ -89,7 +94,9 @@ int run(const Options& options) {
   const auto [width, height] = parse_size(options.size);
   if (options.frames < 1 || options.frames > 1000) throw ree::Error("--frames: expected 1 to 1000");
   std::vector<std::filesystem::path> paths(options.sessions.begin(), options.sessions.end());
+  const auto opening = Clock::now();
   ViewerModel model = open_model(paths);
+  const double open_seconds = seconds_since(opening);
   apply_select(model, options.select);
 
   WindowOptions window_options;
@@ -97,6 +104,7 @@ int run(const Options& options) {
   window_options.height = height;
   window_options.offscreen = !options.screenshot.empty();
   window_options.title = "ree-view  " + options.sessions[0] + (options.sessions.size() > 1 ? "  vs  " + options.sessions[1] : "");
+  if (options.timings) std::fprintf(stderr, "ree-view: sessions opened (verified, indexed, compared) in %.3f s\n", open_seconds);
   Window window(window_options);
   UiState state;
   if (!options.search.empty()) {
@@ -110,7 +118,11 @@ int run(const Options& options) {
       report = FrameReport{};
       window.begin_frame(false);
       Ui ui{model, window.fonts(), state, report};
+      const auto frame_start = Clock::now();
       draw_frame(ui);
+      if (options.timings)
+        std::fprintf(stderr, "ree-view: frame %d built in %.3f s%s\n", frame, seconds_since(frame_start),
+                     frame == 0 ? " (measures and lays out the text)" : "");
       // The layout exists after the first frame: search and selection can
       // then place themselves.
       if (frame == 0 && !options.search.empty()) run_search(model, options.search, 0);
@@ -148,6 +160,7 @@ int main(int argc, char** argv) {
   app.add_option("--frames", options.frames, "frames to render before the screenshot")->capture_default_str();
   app.add_option("--size", options.size, "window or screenshot size WxH")->capture_default_str();
   app.add_option("--layout-out", options.layout_out, "with --screenshot: write where the panels were drawn (JSON)");
+  app.add_flag("--timings", options.timings, "print how long opening and each frame took (stderr)");
   app.footer("Keys: arrows step/turn, N/P next/previous difference, F first divergence, D first drift, Ctrl+F search.");
   try {
     app.parse(argc, argv);

@@ -41,8 +41,8 @@ diff::TopKList topk_of(const LoadedSession& s, const schema::Step& step) {
       logits ? std::span<const float>(logits->data(), logits->size()) : std::span<const float>(), step.token(),
       step.margin(), diff::kNearTieMargin);
   for (diff::TopKEntry& e : list.entries) {
-    const auto it = s.piece_of_id.find(e.id);
-    e.piece = it == s.piece_of_id.end() ? "" : display_text(it->second, e.id);
+    const std::optional<std::string> piece = s.piece_of(e.id);
+    e.piece = piece ? display_text(*piece, e.id) : "";
   }
   return list;
 }

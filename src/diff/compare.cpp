@@ -56,7 +56,17 @@ std::vector<Block> split_blocks(const SessionReader& r) {
     block.step_count = turns[t].step_count;
   }
   for (Block& block : blocks) {
-    for (size_t i = block.begin; i < block.end; ++i) {
+    size_t from = block.begin;
+    // When a turn's steps fill the records between its TurnStart and TurnEnd
+    // (the usual case: nothing was recorded in the middle of a turn), only
+    // the records after the turn need looking at: a million-step turn is not
+    // walked twice.
+    if (block.turn_start) {
+      const size_t last_step_record = *block.turn_start + block.step_count;
+      const size_t turn_end = block.turn_end.value_or(block.end);
+      if (last_step_record + 1 == turn_end) from = turn_end;
+    }
+    for (size_t i = from; i < block.end; ++i) {
       const RecordKind kind = r.record(i).kind();
       if (kind == RecordKind::Step || i == block.turn_start || i == block.turn_end) continue;
       block.events[static_cast<uint8_t>(kind)].push_back(i);

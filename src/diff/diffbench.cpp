@@ -8,6 +8,8 @@
 // differs) and `late` (the logits drift at 90% of the last turn, the token
 // diverges at 99%), then times opening both files of a pair (each reader
 // verifies its whole file) and the comparison, best of R runs.
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -68,10 +70,19 @@ void write_session(const fs::path& path, uint64_t steps, const Variant& v) {
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// CPU seconds of this process (all threads): less sensitive than wall time
+// to other work sharing the machine.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
+}
+
 void time_pair(const char* label, const fs::path& a, const fs::path& b, int repeat) {
-  double best_open = 1e9, best_compare = 1e9, best_total = 1e9;
+  double best_open = 1e9, best_compare = 1e9, best_total = 1e9, best_cpu = 1e9;
   diff::Comparison last;
   for (int r = 0; r < repeat; ++r) {
+    const double cpu0 = cpu_seconds();
     const auto t0 = Clock::now();
     diff::SessionPair pair = diff::open_pair(a, b);
     const double open = seconds_since(t0);
@@ -81,9 +92,10 @@ void time_pair(const char* label, const fs::path& a, const fs::path& b, int repe
     best_open = std::min(best_open, open);
     best_compare = std::min(best_compare, compare);
     best_total = std::min(best_total, seconds_since(t0));
+    best_cpu = std::min(best_cpu, cpu_seconds() - cpu0);
   }
-  std::printf("%-6s open both %.3f s, compare %.3f s, total %.3f s; %s (first: %s)\n", label, best_open,
-              best_compare, best_total, last.identical() ? "identical" : "different",
+  std::printf("%-6s open both %.3f s, compare %.3f s, total %.3f s wall (%.3f s CPU, both threads); %s (first: %s)\n",
+              label, best_open, best_compare, best_total, best_cpu, last.identical() ? "identical" : "different",
               last.first ? std::string(diff::class_name(last.first->kind)).c_str() : "-");
 }
 

@@ -24,10 +24,23 @@ std::vector<float> softmax(std::span<const float> logits) {
 }
 
 float entropy(std::span<const float> logits) {
-  double nats = 0.0;
-  for (float p : softmax(logits))
-    if (p > 0.0f) nats -= static_cast<double>(p) * std::log(static_cast<double>(p));
-  return static_cast<float>(nats);
+  // H = log Z - sum_i p_i (l_i - max) with w_i = exp(l_i - max), Z = sum w_i:
+  // one exp per candidate and no allocation (the viewer computes this for
+  // every step of a session when it opens it).
+  double max_logit = -INFINITY;
+  for (float logit : logits)
+    if (std::isfinite(logit)) max_logit = std::max(max_logit, static_cast<double>(logit));
+  if (!std::isfinite(max_logit)) return 0.0f;
+  double total = 0.0;
+  double weighted = 0.0;
+  for (float logit : logits) {
+    if (!std::isfinite(logit)) continue;
+    const double shifted = static_cast<double>(logit) - max_logit;
+    const double w = std::exp(shifted);
+    total += w;
+    weighted += w * shifted;
+  }
+  return static_cast<float>(std::log(total) - weighted / total);
 }
 
 TopKList make_topk_list(std::span<const int32_t> ids, std::span<const float> logits, int32_t chosen,
