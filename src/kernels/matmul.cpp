@@ -4,8 +4,8 @@
 //
 // Reproducible and Deterministic split only over output elements (row groups x
 // token tiles), so thread count never changes a value. Fast may also split K
-// over threads for a single token and add the partials in thread order, so its
-// bits depend on the thread count (docs/determinism.md, "Modes").
+// over threads for a single token with few rows and add the partials in thread
+// order, so its bits can depend on the thread count (docs/determinism.md, "Modes").
 #include <string>
 #include <vector>
 
@@ -97,7 +97,11 @@ void matmul(const Exec& ex, const PackedMatrix& w, const float* x, int64_t t, fl
     a.x_bf16 = x_pairs.data();
     fn = &matmul_fast_bf16_avx512;
   }
-  const bool split_k = t == 1 && ex.pool != nullptr && ex.pool->size() > 1 && w.cols >= 64 * ex.pool->size();
+  // Split K only where splitting rows leaves threads idle: a single token and
+  // fewer than 4 row groups per thread (measured: with more rows the extra
+  // partial sums cost more than they give).
+  const int threads = ex.pool != nullptr ? ex.pool->size() : 1;
+  const bool split_k = t == 1 && threads > 1 && group_count(w.rows) < 4 * threads && w.cols >= 64 * threads;
   if (split_k) return run_split_k(ex.pool, a, fn);
   run_tiles(ex.pool, a, fn, t);
 }
