@@ -4,8 +4,9 @@
 //    record last, and a recomputed chain equal to the sealed receipt; a
 //    truncated or invalid one has records == size() and a bad offset inside
 //    the file;
-//  - every record of the intact prefix can be rendered as JSON (every
-//    accessor the viewer and inspect use, on every kind);
+//  - every record of the intact prefix can be rendered and serialised as
+//    JSON (every accessor the viewer and inspect use, on every kind, with
+//    strings that need not be UTF-8);
 //  - verifying the same bytes twice gives the same answer.
 #include <cstdint>
 #include <cstdlib>
@@ -57,17 +58,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   check_report(session, size);
   if (session.has_header()) {
     nlohmann::json header = header_to_json(session);
-    require(!header.is_null());
+    require(!dump_json(header).empty());
   }
   for (size_t i = 0; i < session.size(); ++i) {
     nlohmann::json record = record_to_json(session, session.record(i));
     require(record.contains("kind"));
+    require(!dump_json(record).empty());  // strings from the file need not be UTF-8
   }
   for (const TurnSpan& turn : session.turns()) {
     require(turn.start_record < session.size());
     require(turn.first_step + turn.step_count <= session.steps().size());
   }
-  (void)report_to_json(session.report()).dump();
+  require(!dump_json(report_to_json(session.report())).empty());
 
   SessionReader again(bytes);
   require(again.report().status == session.report().status);

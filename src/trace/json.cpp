@@ -38,6 +38,9 @@ json step_json(const SessionReader& session, const schema::Step& s) {
             {"position", s.position()},   {"token", s.token()},
             {"piece", session.step_text(s)}, {"logits_hash", hex64(s.logits_hash())},
             {"margin", number(s.margin())}, {"top_k", topk}};
+  std::string piece = s.piece() ? s.piece()->str() : std::string();
+  if (!is_valid_utf8(piece)) j["piece_hex"] = to_hex(std::span<const uint8_t>(
+                                   reinterpret_cast<const uint8_t*>(piece.data()), piece.size()));
   if (s.layer_hashes()) {
     json layers = json::array();
     for (auto h : *s.layer_hashes()) layers.push_back(hex64(h));
@@ -93,6 +96,43 @@ json body_json(const SessionReader& session, const RecordView& r) {
 }
 
 }  // namespace
+
+std::string dump_json(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+bool is_valid_utf8(std::string_view text) {
+  // Smallest code point each sequence length may encode (shorter forms are
+  // "overlong" and invalid).
+  static constexpr uint32_t kMinimum[] = {0, 0x80, 0x800, 0x10000};
+  size_t i = 0;
+  while (i < text.size()) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    size_t extra = 0;
+    uint32_t code = lead;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead >> 5) == 0x6) {
+      extra = 1, code = lead & 0x1f;
+    } else if ((lead >> 4) == 0xe) {
+      extra = 2, code = lead & 0x0f;
+    } else if ((lead >> 3) == 0x1e) {
+      extra = 3, code = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i <= extra) return false;
+    for (size_t k = 1; k <= extra; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next >> 6) != 0x2) return false;
+      code = code << 6 | (next & 0x3f);
+    }
+    if (code < kMinimum[extra] || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return false;
+    i += extra + 1;
+  }
+  return true;
+}
 
 std::string hex64(uint64_t value) {
   char buf[17];

@@ -15,4 +15,12 @@ nlohmann::json record_to_json(const SessionReader& session, const RecordView& re
 
 std::string hex64(uint64_t value);  // 16 lower-case hex digits
 
+// Strings in a session are bytes: a token's piece may be one byte of a
+// multi-byte character, and a damaged file may hold anything. nlohmann's
+// dump() throws on invalid UTF-8, so always serialise with this (invalid
+// bytes become U+FFFD; a step whose piece is not valid UTF-8 also carries
+// "piece_hex" with its exact bytes).
+std::string dump_json(const nlohmann::json& value, int indent = 2);
+bool is_valid_utf8(std::string_view text);
+
 }  // namespace ree::trace

@@ -313,3 +313,29 @@ TEST_CASE("a writer dropped without finish leaves a readable truncated file") {
   REQUIRE(session.turns().size() == 1);
   CHECK(session.turns()[0].end_record == SIZE_MAX);
 }
+
+TEST_CASE("pieces that are not valid UTF-8 (one byte of a character) serialise to JSON exactly") {
+  CHECK(is_valid_utf8("plain"));
+  CHECK(is_valid_utf8("\xe2\x9c\x93"));
+  CHECK(is_valid_utf8("\xf0\x9f\x98\x80"));
+  CHECK(!is_valid_utf8("\xe2\x9c"));          // cut short
+  CHECK(!is_valid_utf8("\x84"));              // a continuation byte alone
+  CHECK(!is_valid_utf8("\xc0\xaf"));          // overlong
+  CHECK(!is_valid_utf8("\xed\xa0\x80"));      // surrogate
+  CHECK(!is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+
+  ScratchDir dir;
+  SyntheticShape shape;
+  SessionWriter writer(dir / "s.fb", synthetic_header(shape));
+  writer.begin_turn(synthetic_turn_start(shape, 0));
+  schema::StepT step = synthetic_step(shape, 0, 0);
+  step.piece = "\xe2\x9c";  // the first two bytes of U+2713, as a byte-fallback token gives them
+  writer.step(step);
+  writer.finish();
+  SessionReader session(dir / "s.fb");
+  REQUIRE(session.report().status == SessionStatus::Valid);
+  nlohmann::json j = record_to_json(session, session.record(1));
+  CHECK(j["body"]["piece_hex"] == "e29c");
+  std::string text = dump_json(j);  // nlohmann's own dump() would throw here
+  CHECK(text.find("e29c") != std::string::npos);
+}

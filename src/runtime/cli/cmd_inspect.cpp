@@ -187,7 +187,7 @@ void print_json(const trace::SessionReader& session, const StepRange& range) {
     records.push_back(trace::record_to_json(session, r));
   }
   out["records"] = std::move(records);
-  std::printf("%s\n", out.dump(2).c_str());
+  std::printf("%s\n", trace::dump_json(out).c_str());
 }
 
 int inspect_command(const InspectFlags& flags) {

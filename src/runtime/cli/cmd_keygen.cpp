@@ -8,6 +8,7 @@
 #include <string>
 
 #include "runtime/cli/commands.h"
+#include "trace/json.h"
 #include "trace/keys.h"
 
 namespace ree::cli {
@@ -26,7 +27,7 @@ int keygen_command(const KeygenFlags& flags) {
   std::string fingerprint = trace::key_fingerprint(keys.public_key);
   if (flags.json) {
     nlohmann::json out = {{"secret_key", flags.out}, {"public_key", pub}, {"fingerprint", fingerprint}};
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", trace::dump_json(out).c_str());
   } else {
     std::printf("secret key: %s (keep it private; mode 0600)\npublic key: %s (fingerprint %s)\n", flags.out.c_str(),
                 pub.c_str(), fingerprint.c_str());

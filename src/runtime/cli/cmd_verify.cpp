@@ -51,7 +51,7 @@ int verify_command(const VerifyFlags& flags) {
   if (flags.json) {
     nlohmann::json out = trace::report_to_json(report);
     out["path"] = flags.path;
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", trace::dump_json(out).c_str());
   } else {
     print_text(flags, report);
   }
