@@ -46,6 +46,7 @@ size_t dtype_row_bytes(DType t, int64_t n) {
 }
 
 void row_to_f32(DType t, const void* src_row, int64_t n, float* out) {
+  if (n < 0) throw Error("kernels: row_to_f32: negative row length " + std::to_string(n));
   const auto* bytes = static_cast<const uint8_t*>(src_row);
   switch (t) {
     case DType::F32: std::memcpy(out, bytes, size_t(n) * 4); return;

@@ -69,6 +69,9 @@ TEST_CASE("dtype names, row sizes, row_to_f32") {
   CHECK(dtype_row_bytes(DType::Q8_0, 64) == 68);
   CHECK(dtype_row_bytes(DType::BF16, 3) == 6);
   CHECK_THROWS_AS(dtype_row_bytes(DType::Q8_0, 33), ree::Error);
+  float sink[1];
+  CHECK_THROWS_AS(row_to_f32(DType::F32, sink, -1, sink), ree::Error);
+  CHECK_THROWS_AS(row_to_f32(DType::Q8_0, sink, 31, sink), ree::Error);
   for (SimdPath p : {SimdPath::Scalar, SimdPath::Avx2, SimdPath::Avx512}) CHECK(parse_simd(simd_name(p)) == p);
   for (Mode m : {Mode::Reproducible, Mode::Deterministic, Mode::Fast}) CHECK(parse_mode(mode_name(m)) == m);
   CHECK(simd_supported(detect_simd()));
