@@ -189,7 +189,7 @@ TEST_CASE("reader: malformed headers and metadata") {
   SUBCASE("duplicate key") {
     Bytes b = header_only(3, 0, 2);
     b.str("k").u32(0).u8(1).str("k").u32(0).u8(2);
-    CHECK_FILE_ERROR(parse(b), kOrigin, "duplicate metadata key k");
+    CHECK_FILE_ERROR(parse(b), kOrigin, "duplicate metadata k");
   }
   SUBCASE("bad alignment") {
     Bytes b = header_only(3, 0, 1);
@@ -205,6 +205,13 @@ TEST_CASE("reader: malformed tensor infos") {
   SUBCASE("unsupported tensor type") {
     const Bytes b = file_with_tensor([](Bytes& t) { t.str("blk.0.attn_q.weight").u32(2).u64(32).u64(2).u32(2).u64(0); });
     CHECK_FILE_ERROR(parse(b), kOrigin, "unsupported tensor type 2 for tensor blk.0.attn_q.weight");
+  }
+  SUBCASE("names from the file are made printable: the message stays one line") {
+    const Bytes b = file_with_tensor([](Bytes& t) { t.str("bad\nname").u32(1).u64(32).u32(2).u64(0); });
+    CHECK_FILE_ERROR(parse(b), kOrigin, "unsupported tensor type 2 for tensor bad");
+    Bytes k = header_only(3, 0, 1);
+    k.str("key\nwith newline").u32(13).u32(0);
+    CHECK_FILE_ERROR(parse(k), kOrigin, "has unknown value type 13");
   }
   SUBCASE("rank 0 and rank 5") {
     CHECK_FILE_ERROR(parse(file_with_tensor([](Bytes& t) { t.str("x").u32(0).u32(0).u64(0); })), kOrigin,

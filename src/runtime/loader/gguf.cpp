@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "runtime/error.h"
+#include "runtime/loader/json_fields.h"
 
 namespace ree::gguf {
 namespace {
@@ -176,7 +177,8 @@ std::optional<uint64_t> mul_checked(uint64_t a, uint64_t b) {
 TensorInfo read_tensor_info(Cursor& c, size_t index) {
   TensorInfo t;
   t.name = c.string("tensor " + std::to_string(index) + " name");
-  const std::string what = "tensor " + t.name;
+  // Names come from the file: printable() keeps messages on one line.
+  const std::string what = "tensor " + printable(t.name);
   const uint32_t n_dims = c.u32(what + " n_dims");
   if (n_dims < 1 || n_dims > kMaxDims) {
     c.fail(what + " has " + std::to_string(n_dims) + " dimensions (1 to " + std::to_string(kMaxDims) +
@@ -195,7 +197,7 @@ TensorInfo read_tensor_info(Cursor& c, size_t index) {
   }
   const uint32_t type = c.u32(what + " type");
   if (type != 0 && type != 1 && type != 8 && type != 30) {
-    c.fail("unsupported tensor type " + std::to_string(type) + " for tensor " + t.name);
+    c.fail("unsupported tensor type " + std::to_string(type) + " for tensor " + printable(t.name));
   }
   t.type = static_cast<TensorType>(type);
   t.offset = c.u64(what + " offset");
@@ -223,12 +225,12 @@ uint32_t alignment_from_metadata(const File& file, const std::string& origin) {
 void place_tensors(File& file, uint64_t file_size, const std::string& origin) {
   for (TensorInfo& t : file.tensors) {
     if (t.offset % file.alignment != 0) {
-      throw file_error(origin, "tensor " + t.name + " offset " + std::to_string(t.offset) +
+      throw file_error(origin, "tensor " + printable(t.name) + " offset " + std::to_string(t.offset) +
                                    " is not a multiple of the alignment " + std::to_string(file.alignment));
     }
     const uint64_t room = file_size - file.data_offset;  // data_offset <= file_size checked by caller
     if (t.offset > room || t.nbytes > room - t.offset) {
-      throw file_error(origin, "tensor " + t.name + " data [" + std::to_string(t.offset) + ", +" +
+      throw file_error(origin, "tensor " + printable(t.name) + " data [" + std::to_string(t.offset) + ", +" +
                                    std::to_string(t.nbytes) + ") lies outside the file's data section (" +
                                    std::to_string(room) + " bytes)");
     }
@@ -320,10 +322,8 @@ File parse_gguf(std::span<const uint8_t> bytes, const std::string& origin) {
   file.metadata.reserve(static_cast<size_t>(n_kv));
   for (uint64_t i = 0; i < n_kv; ++i) {
     std::string key = c.string("metadata key " + std::to_string(i));
-    const std::string what = "metadata " + key;
-    if (!file.metadata_index.emplace(key, file.metadata.size()).second) {
-      c.fail("duplicate metadata key " + key);
-    }
+    const std::string what = "metadata " + printable(key);
+    if (!file.metadata_index.emplace(key, file.metadata.size()).second) c.fail("duplicate " + what);
     const ValueType type = read_value_type(c, what);
     file.metadata.emplace_back(std::move(key), read_value(c, type, what, 0));
   }
@@ -331,7 +331,9 @@ File parse_gguf(std::span<const uint8_t> bytes, const std::string& origin) {
   file.tensors.reserve(static_cast<size_t>(n_tensors));
   for (uint64_t i = 0; i < n_tensors; ++i) {
     TensorInfo t = read_tensor_info(c, static_cast<size_t>(i));
-    if (!file.tensor_index.emplace(t.name, file.tensors.size()).second) c.fail("duplicate tensor " + t.name);
+    if (!file.tensor_index.emplace(t.name, file.tensors.size()).second) {
+      c.fail("duplicate tensor " + printable(t.name));
+    }
     file.tensors.push_back(std::move(t));
   }
 

@@ -81,7 +81,7 @@ void reject_rope_scaling(const File& f, const std::string& origin) {
         value.float_value == 1.0) {
       continue;
     }
-    throw file_error(origin, "rope scaling (" + key + ") is not supported");
+    throw file_error(origin, "rope scaling (" + printable(key) + ") is not supported");
   }
 }
 
@@ -300,11 +300,11 @@ TensorSource tensor_source_from_gguf(const File& f, std::span<const uint8_t> byt
     const std::optional<std::string> hf = hf_name_for(info.name);
     if (!hf) throw file_error(origin, "unexpected tensor " + printable(info.name) + " (not part of a Llama model)");
     if (info.ne.size() > 2) {
-      throw file_error(origin, "tensor " + info.name + " has " + std::to_string(info.ne.size()) +
+      throw file_error(origin, "tensor " + printable(info.name) + " has " + std::to_string(info.ne.size()) +
                                    " dimensions; Llama weights have 1 or 2");
     }
     if (info.file_offset > bytes.size() || info.nbytes > bytes.size() - info.file_offset) {
-      throw file_error(origin, "tensor " + info.name + " lies outside the file");  // parse_gguf checked this
+      throw file_error(origin, "tensor " + printable(info.name) + " lies outside the file");  // parse_gguf checked this
     }
     SourceTensor s;
     s.view.dtype = dtype_of(info.type);
@@ -318,7 +318,7 @@ TensorSource tensor_source_from_gguf(const File& f, std::span<const uint8_t> byt
       s.row_order = unpermute_row_order(s.view.rows, heads);
     }
     if (!source.tensors.emplace(*hf, std::move(s)).second) {
-      throw file_error(origin, "tensor " + info.name + " appears twice");  // e.g. blk.1 and blk.01
+      throw file_error(origin, "tensor " + printable(info.name) + " appears twice");  // e.g. blk.1 and blk.01
     }
   }
   return source;
