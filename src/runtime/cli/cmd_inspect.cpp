@@ -81,6 +81,15 @@ std::string escape(std::string_view text) {
 
 std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
 
+// A float from header_to_json for reading: shortest form ("0.7", not the
+// double expansion of the stored float), or the "inf"/"nan" string.
+std::string short_float(const nlohmann::json& value) {
+  if (!value.is_number()) return value.is_string() ? value.get<std::string>() : value.dump();
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", value.get<double>());
+  return buf;
+}
+
 void print_header(const trace::SessionReader& session) {
   nlohmann::json h = trace::header_to_json(session);
   const auto& m = h["model"];
@@ -94,7 +103,7 @@ void print_header(const trace::SessionReader& session) {
   std::printf("config:   mode %s, dtype %s, seed %s, temperature %s, top_k %s, top_p %s, max_tokens %s, "
               "top-k width %s, probes %s\n",
               c["mode"].get<std::string>().c_str(), c["dtype"].get<std::string>().c_str(), c["seed"].dump().c_str(),
-              c["temperature"].dump().c_str(), c["top_k"].dump().c_str(), c["top_p"].dump().c_str(),
+              short_float(c["temperature"]).c_str(), c["top_k"].dump().c_str(), short_float(c["top_p"]).c_str(),
               c["max_tokens"].dump().c_str(), c["topk_width"].dump().c_str(), c["probes"].get<bool>() ? "on" : "off");
   if (h.contains("run")) {
     const auto& r = h["run"];
