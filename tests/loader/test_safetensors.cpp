@@ -96,6 +96,8 @@ TEST_CASE("safetensors writer refuses what the format cannot hold") {
   const std::vector<uint8_t> four(4, 0);
   const std::vector<TensorToWrite> twice = {{"w", kernels::DType::F32, {1}, four}, {"w", kernels::DType::F32, {1}, four}};
   CHECK_FILE_ERROR(write_safetensors(path, twice), path.string(), "repeated");
+  const std::vector<TensorToWrite> latin1 = {{"caf\xe9", kernels::DType::F32, {1}, four}};
+  CHECK_FILE_ERROR(write_safetensors(path, latin1), path.string(), "must be valid UTF-8");
   CHECK_FALSE(std::filesystem::exists(path));
 }
 

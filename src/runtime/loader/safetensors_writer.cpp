@@ -49,7 +49,12 @@ std::string header_text(std::span<const TensorToWrite> tensors,
                            {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
   }
-  std::string text = header.dump();
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception&) {
+    throw file_error(origin, "tensor names and metadata must be valid UTF-8");  // JSON cannot hold them
+  }
   text.append((8 - text.size() % 8) % 8, ' ');
   return text;
 }
