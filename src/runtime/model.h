@@ -64,7 +64,7 @@ struct ModelIdentity {
   std::string name;              // directory or file stem
   std::string format;            // "hf" or "gguf"
   std::string weights_digest;    // hex BLAKE2b-256 over tensors in canonical order
-  std::string tokenizer_digest;  // hex BLAKE2b-256 over the tokenizer's vocabulary
+  std::string tokenizer_digest;  // hex BLAKE2b-256 of the tokenizer's serialized SentencePiece proto
 };
 
 // Memory-mapped file kept alive as long as the model uses it.
