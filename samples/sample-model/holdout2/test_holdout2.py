@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import types
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -80,6 +81,10 @@ class Phrasings(unittest.TestCase):
         self.assertEqual(set(gen_holdout2.my_frames()) & set(gen_holdout2.eval_frames()), set())
 
 
+def options(**kw):
+    return types.SimpleNamespace(**{"real_now": False, "check_tokenization": False, **kw})
+
+
 def record(kind, t_us, **body):
     return {"kind": kind, "t_us": t_us, "body": body}
 
@@ -109,7 +114,7 @@ class SessionScoring(unittest.TestCase):
              "expect_in_answer": None}]}
 
     def test_turns_are_split_and_scored(self):
-        args = type("A", (), {"real_now": False})()
+        args = options()
         recs = eval_ree.score_dialogue(args, self.dialogue(), self.session(), {"turns": 4})
         self.assertEqual(len(recs), 2)
         self.assertTrue(recs[0]["tool_call_ok"] and recs[0]["answer_ok"])
@@ -123,7 +128,7 @@ class SessionScoring(unittest.TestCase):
         s = self.session()
         s["records"][7]["body"]["text"] = "The result is 841."
         s["records"][9]["body"]["text"] = tool_call_text("now", {})
-        args = type("A", (), {"real_now": False})()
+        args = options()
         recs = eval_ree.score_dialogue(args, self.dialogue(), s, {"turns": 4})
         self.assertFalse(recs[0]["answer_ok"])
         self.assertFalse(recs[1]["no_tool_ok"])
@@ -132,15 +137,45 @@ class SessionScoring(unittest.TestCase):
         # The agent executes a call that follows text; eval.py would take the message as the answer.
         s = self.session()
         s["records"][3]["body"]["text"] = "Sure. " + s["records"][3]["body"]["text"]
-        args = type("A", (), {"real_now": False})()
+        args = options()
         recs = eval_ree.score_dialogue(args, self.dialogue(), s, {"turns": 4})
         self.assertTrue(recs[0]["protocol_difference"])
         self.assertFalse(recs[0]["tool_call_ok"])
 
+    def test_tool_output_other_than_tools_py_is_flagged(self):
+        s = self.session()
+        s["records"][5]["body"]["output"] = "84.0"
+        recs = eval_ree.score_dialogue(options(), self.dialogue(), s, {"turns": 4})
+        self.assertFalse(recs[0]["tool_outputs_like_tools_py"])
+        self.assertFalse(recs[0]["tool_output_matches_reference"])
+        self.assertTrue(recs[1]["tool_outputs_like_tools_py"])
+
+    def test_noncanonical_generated_tokens_are_flagged(self):
+        class FakeTokenizer:  # "encodes" a text as the code points of its characters
+            def encode(self, text):
+                return [ord(c) for c in text]
+
+            def piece_to_id(self, piece):
+                return 7 if piece == "<|end|>" else -1
+
+        records = []
+        for r in self.session()["records"]:
+            if r["kind"] == "turn_end" and r["body"]["text"]:
+                tokens = [ord(c) for c in r["body"]["text"]] + [7]
+                if r["body"]["turn"] == 2:
+                    tokens = [1] + tokens  # one extra token: not what the text encodes to
+                records += [record("step", 0, turn=r["body"]["turn"], token=t) for t in tokens]
+            records.append(r)
+        s = {"records": records}
+        recs = eval_ree.score_dialogue(options(check_tokenization=True, sp=FakeTokenizer()), self.dialogue(), s,
+                                       {"turns": 4})
+        self.assertEqual(recs[0]["noncanonical_messages"], [1])
+        self.assertEqual(recs[1]["noncanonical_messages"], [])
+
     def test_mismatched_session_is_an_error(self):
         s = self.session()
         s["records"][8]["body"]["content"] = "Something else"
-        args = type("A", (), {"real_now": False})()
+        args = options()
         with self.assertRaises(eval_ree.DialogueError):
             eval_ree.score_dialogue(args, self.dialogue(), s, {"turns": 4})
 
