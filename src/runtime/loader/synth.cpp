@@ -62,6 +62,23 @@ float centred_sum(uint64_t h) {
 constexpr double kUnitScale = 1.7320508075688772 / 65536.0;
 constexpr float kMatrixScale = static_cast<float>(0.02 * kUnitScale);
 constexpr float kNormScale = static_cast<float>(0.05 * kUnitScale);
+// The two projections back into the residual stream are scaled apart so the
+// MLP's output (a function of the current token alone) dominates the
+// attention's (an average over the context). With 0.02 everywhere, greedy
+// decoding locks onto one token ("gr gr gr ..." on stories15m: the context
+// average favours whatever it already holds, and with tied embeddings so does
+// the current token's own embedding). Measured over 3 prompts x 40 greedy
+// tokens (distinct tokens out of 120): 0.02 everywhere: test 12, stories15m
+// 11; o_proj 0.005 and down_proj 0.08: test 102, stories15m 118, stories110m
+// 117, tinyllama-1.1b 120.
+constexpr float kAttnOutScale = static_cast<float>(0.005 * kUnitScale);
+constexpr float kMlpDownScale = static_cast<float>(0.08 * kUnitScale);
+
+float matrix_scale(const std::string& hf_name) {
+  if (hf_name.ends_with("o_proj.weight")) return kAttnOutScale;
+  if (hf_name.ends_with("down_proj.weight")) return kMlpDownScale;
+  return kMatrixScale;
+}
 
 bool is_norm(const std::string& hf_name) {
   return hf_name.ends_with("layernorm.weight") || hf_name == "model.norm.weight";
@@ -252,13 +269,14 @@ void synth_rows(const ModelConfig& config, uint64_t seed, const std::string& hf_
                 int64_t row_end, float* out) {
   const uint64_t key = splitmix64(seed ^ fnv1a(hf_name));
   const bool norm = is_norm(hf_name);
+  const float scale = matrix_scale(hf_name);
   const int64_t cols = cols_of(config, hf_name);
   for (int64_t r = row_begin; r < row_end; ++r) {
     float* row = out + (r - row_begin) * cols;
     const uint64_t base = static_cast<uint64_t>(r) * static_cast<uint64_t>(cols);
     for (int64_t c = 0; c < cols; ++c) {
       const uint64_t h = splitmix64(key + (base + static_cast<uint64_t>(c) + 1) * 0x9e3779b97f4a7c15ull);
-      row[c] = norm ? 1.0f + centred_sum(h) * kNormScale : centred_sum(h) * kMatrixScale;
+      row[c] = norm ? 1.0f + centred_sum(h) * kNormScale : centred_sum(h) * scale;
     }
   }
 }

@@ -7,8 +7,9 @@
 // element, whose centred sum (Irwin-Hall, variance 1/3) is scaled to a
 // near-normal value. Only integer operations and one f32 multiply are
 // involved, so every machine generates the same bits, in any order and on any
-// number of threads. Matrices have standard deviation 0.02, norm weights are
-// 1 + 0.05 z; activations stay sane and greedy decoding varies. Values are
+// number of threads. Matrices have standard deviation 0.02 (o_proj 0.005,
+// down_proj 0.08: synth.cpp says why), norm weights are 1 + 0.05 z;
+// activations stay sane and greedy decoding varies. Values are
 // rounded once into the requested dtype. GGUF stores norms in F32 (as
 // llama.cpp does), rounded through F16/BF16 first for those dtypes, so an HF
 // and a GGUF model of the same shape, seed and dtype hold the same values
