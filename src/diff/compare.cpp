@@ -283,7 +283,7 @@ class Comparer {
         } else {
           ++summary.matched_steps;
           if (delta.logits_hash) ++summary.silent_drift_steps;
-          if ((delta.topk_ids || delta.topk_values) && !summary.first_topk_change)
+          if (delta.topk_ids && !summary.first_topk_change)
             summary.first_topk_change = static_cast<uint32_t>(i);
         }
       }

@@ -18,8 +18,8 @@ enum class DiffClass : uint8_t {
   Header,       // a content field of the header: contract, model, tokenizer, template, configuration
   Prompt,       // a turn's role, content or rendered prompt token ids
   Token,        // a generated token (its id, or its text for the same id)
-  LogitsDrift,  // same token, different logits hash (or per-layer probe hashes): the earliest sign
-  TopK,         // same token, the recorded top-k ids reordered or replaced, or their values changed
+  LogitsDrift,  // same token and top-k order, different logits (hash, probes or top-k values): the earliest sign
+  TopK,         // same token, the recorded top-k candidates reordered or replaced
   ToolCall,     // a tool call's name, arguments, raw text or parse outcome
   ToolResult,   // a tool result's output, status or exit code
   Checkpoint,   // a checkpoint's label, data, KV-cache hash or position
@@ -104,7 +104,7 @@ struct TurnSummary {
   uint32_t silent_drift_steps = 0;                // same token, different logits hash
   std::optional<uint32_t> first_logits_drift;     // first step whose logits hash differs
   std::optional<uint32_t> first_token_divergence; // first step whose token differs
-  std::optional<uint32_t> first_topk_change;      // first same-token step whose top-k differs
+  std::optional<uint32_t> first_topk_change;      // first same-token step whose top-k candidates or order differ
   std::optional<DiffClass> first_class;           // class of the turn's first difference
   std::array<uint64_t, kDiffClassCount> counts{}; // differences found in this turn, by class
 };

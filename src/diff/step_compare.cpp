@@ -38,8 +38,10 @@ constexpr std::array<const char*, 4> kProbeNames = {"attention norm", "attention
 
 DiffClass StepDelta::kind() const {
   if (token || piece) return DiffClass::Token;
-  if (topk_ids || topk_values) return DiffClass::TopK;
-  if (logits_hash || layer_hashes) return DiffClass::LogitsDrift;
+  // Top-k: the candidates or their order changed. New values for the same
+  // candidates in the same order are the logits drifting.
+  if (topk_ids) return DiffClass::TopK;
+  if (logits_hash || layer_hashes || topk_values) return DiffClass::LogitsDrift;
   return DiffClass::Length;  // only the position differs
 }
 

@@ -18,7 +18,8 @@ struct StepDelta {
 
   bool any() const { return token || piece || logits_hash || topk_ids || topk_values || layer_hashes || position; }
   // The class of the difference, most telling first: a token difference
-  // outranks a top-k change, which outranks a drift of the logits hash.
+  // outranks a change of the top-k candidates or their order, which
+  // outranks a drift of the logits (hash, probes, or top-k values alone).
   DiffClass kind() const;
 };
 

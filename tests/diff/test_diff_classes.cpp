@@ -211,13 +211,15 @@ TEST_CASE("top-k: reordered candidates and replaced candidates") {
     CHECK(c.first->kind == DiffClass::TopK);
     CHECK(contains(c.first->what, "candidates differ"));
   }
-  SUBCASE("values only") {
+  SUBCASE("values only: the logits drifted, the order held") {
     SessionSpec b = a;
     b.turns[0].steps[4].topk_logits[5] -= 0.5f;
+    b.turns[0].steps[4].logits_hash ^= 4;
     const diff::Comparison c = compare_specs(dir, a, b);
     REQUIRE(c.first);
-    CHECK(c.first->kind == DiffClass::TopK);
+    CHECK(c.first->kind == DiffClass::LogitsDrift);
     CHECK(contains(c.first->what, "top-k logits differ"));
+    CHECK_FALSE(c.turns[0].first_topk_change);
   }
 }
 
