@@ -8,7 +8,8 @@
 #
 # Environment:
 #   OUT             where logs and JSON go (default ./gpu-out; the device tool sets it)
-#   REE_GPU_STAGES  a subset of "build tests check bench peer replay" (default: all)
+#   REE_GPU_STAGES  a subset of "build tests bench profile peer check replay" (default:
+#                   all but profile, which runs one decode step under ncu)
 #   REE_DEPS_DEBS   folder of Debian .deb files unpacked into /opt/ree-deps when
 #                   the build dependencies are missing (default .debs; see docs/cuda.md)
 #   REE_JOBS        build jobs (default: all cores)
@@ -21,7 +22,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 LOG=$OUT/suite.log
-STAGES=${REE_GPU_STAGES:-"build tests check bench peer replay"}
+STAGES=${REE_GPU_STAGES:-"build tests bench peer check replay"}
 JOBS=${REE_JOBS:-$(nproc)}
 MODELS=${REE_MODELS:-/tmp/ree-models}
 BUILD=${REE_BUILD_DIR:-build-gpu}
@@ -112,6 +113,25 @@ if stage bench; then
     timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
+  # what programmatic dependent launch gains
+  m=$(synth tinyllama-1.1b bf16 hf)
+  note "bench tinyllama-1.1b bf16 without PDL"
+  REE_CUDA_PDL=0 timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
+    --modes reproducible,fast --json >"$OUT/bench-tinyllama-1.1b-bf16-nopdl.json" 2>>"$LOG" || failures+=(bench-nopdl)
+fi
+if stage profile; then
+  # Kernel durations of decode steps (ncu serialises kernels: the sum is the
+  # GPU work of a step without launch gaps).
+  NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
+  m=$(synth tinyllama-1.1b bf16 hf)
+  if [ -n "$NCU" ]; then
+    note "profile: $NCU on 2 decode steps of tinyllama-1.1b bf16"
+    REE_CUDA_PDL=0 timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv --page raw --print-units base \
+      "$BUILD/bin/ree-cuda-bench" --model "$m" --prompt-tokens 128 --profile-steps 2 --modes reproducible \
+      >"$OUT/ncu-decode.csv" 2>>"$LOG" || failures+=(profile)
+  else
+    note "profile: no ncu on this machine"
+  fi
 fi
 if stage peer; then
   m=$(synth tinyllama-1.1b bf16 hf)
@@ -152,6 +172,26 @@ if stage replay; then
 fi
 
 note "summary"
+if [ -s "$OUT/ncu-decode.csv" ]; then
+  python3 - "$OUT/ncu-decode.csv" <<'PY' | tee -a "$OUT/summary.txt"
+import csv, collections, re, sys
+rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
+head, rows = rows[0], rows[2:] if len(rows) > 2 and not rows[1][0].isdigit() else rows[1:]
+name, grid, dur = head.index("Kernel Name"), head.index("Grid Size"), head.index("gpu__time_duration.sum")
+embeds = [i for i, r in enumerate(rows) if "embed_kernel" in r[name]]
+step = rows[embeds[-1]:] if embeds else rows
+by = collections.OrderedDict()
+for r in step:
+    k = r[name].replace("ree::cuda::(anonymous namespace)::", "").replace("ree::kernels::", "").split("(ree::cuda")[0]
+    t = float(r[dur].replace(",", "")) / 1e3
+    n, s = by.get(k, (0, 0.0))
+    by[k] = (n + 1, s + t)
+total = sum(s for _, s in by.values())
+print(f"ncu: one decode step (the last), {len(step)} kernels, {total:.1f} us of kernel time")
+for k, (n, s) in sorted(by.items(), key=lambda kv: -kv[1][1]):
+    print(f"  {k:40s} x{n:4d} {s:9.1f} us  ({s / n:6.2f} us each)")
+PY
+fi
 grep -E "IDENTICAL|DIFFER|KV STATE|FAILED|test cases:|SUCCESS|skipping" "$LOG" | tee -a "$OUT/summary.txt"
 for f in "$OUT"/bench-*.json "$OUT"/hf-*.json; do
   [ -f "$f" ] && python3 - "$f" <<'PY' | tee -a "$OUT/summary.txt"

@@ -128,12 +128,15 @@ int main(int argc, char** argv) {
   std::string model_path, modes = "reproducible,fast";
   int64_t prompt_tokens = 128, decode_tokens = 256;
   int repeats = 3;
+  int profile_steps = 0;
   bool json = false;
   app.add_option("--model", model_path, "model directory or GGUF file")->required();
   app.add_option("--prompt-tokens", prompt_tokens, "prefill length")->capture_default_str();
   app.add_option("--decode-tokens", decode_tokens, "decode steps per run")->capture_default_str();
   app.add_option("--modes", modes, "comma-separated modes")->capture_default_str();
   app.add_option("--repeats", repeats, "timed runs per mode (best is reported)")->capture_default_str();
+  app.add_option("--profile-steps", profile_steps,
+                 "only prefill, then this many decode steps in the first mode (for a profiler such as ncu)");
   app.add_flag("--json", json, "machine-readable output");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -141,6 +144,21 @@ int main(int argc, char** argv) {
     if (!dev.ok) throw Error("--device cuda: no CUDA device visible (" + dev.error + ")");
     const Model model = load_model(model_path, LoadOptions{nullptr, false});
     const ModelConfig& c = model.config;
+    // Short-context models: shrink the run so that prefill and both decode
+    // loops fit in the model's positions.
+    if (prompt_tokens + 2 * decode_tokens + 2 > c.max_seq_len) {
+      prompt_tokens = std::min<int64_t>(prompt_tokens, c.max_seq_len / 4);
+      decode_tokens = std::max<int64_t>(1, (c.max_seq_len - prompt_tokens - 2) / 2);
+    }
+    if (profile_steps > 0) {
+      const size_t comma = modes.find(',');
+      const auto mode = kernels::parse_mode(modes.substr(0, comma));
+      if (!mode) throw Error("--modes: unknown mode");
+      const ModeFigures f = bench_mode(model, *mode, prompt_tokens, profile_steps, 0);
+      std::printf("profiled %s: prefill %lld tokens, %d decode steps (hash %016llx)\n", f.mode.c_str(),
+                  (long long)prompt_tokens, profile_steps, (unsigned long long)f.last_hash);
+      return 0;
+    }
     const cuda_bench::Bandwidth bw = cuda_bench::measure_bandwidth(size_t(4) << 30, 10);
     const double mean_pos = double(prompt_tokens) + double(decode_tokens) / 2.0;
     const double kv_bytes = 2.0 * c.n_layers * mean_pos * c.n_kv_heads * c.head_dim * sizeof(float);

@@ -102,11 +102,18 @@ int main(int argc, char** argv) {
     nlohmann::json rows = nlohmann::json::array();
     bool all_same = true;
     for (int64_t len : parse_list(lengths)) {
+      if (len + 1 >= m.config.max_seq_len) {
+        if (!json)
+          std::printf("%-28s prompt %4lld: skipped (the model has %lld positions)\n", m.identity.name.c_str(),
+                      (long long)len, (long long)m.config.max_seq_len);
+        continue;
+      }
       const std::vector<int32_t> prompt = prompt_of(m, int(len));
       EngineOptions o;
       o.mode = *kernels::parse_mode(mode);
       o.threads = int(std::max(1u, std::thread::hardware_concurrency()));
       o.context = context > 0 ? context : std::min<int64_t>(m.config.max_seq_len, len + steps + 1);
+      // generate stops at a full context: the comparison covers the steps that fit
       o.max_batch = 512;
       const Trace cpu = run(m, o, prompt, 0, steps);
       for (int64_t chunk : parse_list(chunks)) {

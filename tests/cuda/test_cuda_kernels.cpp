@@ -187,6 +187,26 @@ TEST_CASE("swiglu from gate|up partials") {
   }
 }
 
+TEST_CASE("the decode step's down product with SwiGLU computed per chunk") {
+  std::mt19937 rng(9);
+  for (DType dtype : {DType::BF16, DType::Q8_0, DType::F32}) {
+    for (int64_t hidden : {64, 864, 5632}) {
+      CAPTURE(kernels::dtype_name(dtype));
+      CAPTURE(hidden);
+      const int64_t N = 70;
+      const int chunks = 3;
+      const kernels::PackedMatrix w = cuda_test::random_matrix(rng, dtype, N, hidden);
+      const std::vector<float> p = cuda_test::random_floats(rng, size_t(chunks * 2 * hidden), 2.0f);
+      const std::vector<float> gu = combine(p, chunks, 1, 2 * hidden);
+      std::vector<float> h(static_cast<size_t>(hidden)), want(static_cast<size_t>(N)), got(static_cast<size_t>(N));
+      kernels::swiglu(kScalar, gu.data(), gu.data() + hidden, hidden, h.data());
+      kernels::matmul(kScalar, w, h.data(), 1, want.data());
+      cuda::host::matmul_swiglu(w, p.data(), chunks, got.data());
+      check_same(want, got);
+    }
+  }
+}
+
 TEST_CASE("embedding rows are exact copies in every dtype") {
   std::mt19937 rng(6);
   for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {

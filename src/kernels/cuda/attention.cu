@@ -7,11 +7,12 @@
 //   added left to right (r = p0; r = r + p1 ...);  out[d] = o[d] / S.
 // Prefill and decode run this same kernel, so their bits are identical.
 //
-// The o[d] chains are serial by definition (256 dependent fmas per chunk),
-// so their inputs come from shared memory: tiles of TJ positions of v and e
-// (TJ divides 256, so a tile never straddles a chunk) are copied in with
-// cp.async by the whole block, the next tile in flight while thread d runs
-// its chain over the current one.
+// The chains are serial by definition, so their inputs come from shared
+// memory: tiles of TJ positions (TJ divides 256, so a tile never straddles a
+// chunk) of k, then of v and e, are copied in with cp.async by the whole
+// block, coalesced, the next tile in flight while the threads run their
+// chains over the current one (thread j: the score of position j; thread d:
+// o[d]; one more thread: S).
 //
 // The max: the CPU scans m = s_0, m = s_j > m ? s_j : m. fmaxf gives the same
 // m except for NaN (both then make every output NaN) and the sign of a zero
@@ -34,11 +35,14 @@ struct Tiling {
   size_t shared_bytes = 0;
 };
 
+// Floats of one tile buffer (a multiple of 4: both buffers stay 16-byte aligned).
+__host__ __device__ inline int64_t tile_buffer_floats(int tile, int hd) { return (int64_t(tile) * (hd + 1) + 3) / 4 * 4; }
+
 Tiling tiling_for(int hd) {
   Tiling t;
   t.tile = kChunk;
   while (t.tile > 1 && size_t(2) * t.tile * (hd + 1) * sizeof(float) > kTileBudget) t.tile /= 2;
-  t.shared_bytes = (size_t((hd + 3) / 4 * 4) + size_t(2) * t.tile * (hd + 1)) * sizeof(float);
+  t.shared_bytes = (size_t((hd + 3) / 4 * 4) + size_t(2 * tile_buffer_floats(t.tile, hd))) * sizeof(float);
   return t;
 }
 
@@ -56,45 +60,51 @@ __device__ __forceinline__ float block_max(float m, float* red) {
   return red[kThreads / 32];
 }
 
-// s_j = D(q, k_j, hd) * scale: the k row is loaded 32 values at a time
-// before its fmas, so a thread keeps many loads in flight.
+// Copies rows [jb, jb + n) of this head's hd columns of a cache into shared
+// memory rows of `stride` floats, asynchronously (16-byte copies when
+// everything is aligned, else 4-byte).
+__device__ __forceinline__ void copy_rows(float* dst, int stride, const float* src, int64_t kv_dim, int64_t jb, int n,
+                                          int hd) {
+  if (stride % 4 == 0 && hd % 4 == 0 && kv_dim % 4 == 0) {
+    const int q = hd / 4;
+    for (int i = threadIdx.x; i < n * q; i += kThreads) {
+      const int jj = i / q, d4 = i % q;
+      __pipeline_memcpy_async(dst + jj * stride + 4 * d4, src + (jb + jj) * kv_dim + 4 * d4, 16);
+    }
+  } else {
+    for (int i = threadIdx.x; i < n * hd; i += kThreads) {
+      const int jj = i / hd, d = i % hd;
+      __pipeline_memcpy_async(dst + jj * stride + d, src + (jb + jj) * kv_dim + d, 4);
+    }
+  }
+}
+
+// One tile of k rows (padded to hd + 1 floats: thread jj reads row jj, and
+// the odd stride keeps the 32 lanes in 32 different banks).
+__device__ __forceinline__ void issue_k_tile(float* kt, const float* kb, int64_t kv_dim, int64_t jb, int n, int hd) {
+  copy_rows(kt, hd + 1, kb, kv_dim, jb, n, hd);
+  __pipeline_commit();
+}
+
+// One tile of v rows and of the weights e.
+__device__ __forceinline__ void issue_v_tile(float* vt, float* et, const float* vb, int64_t kv_dim, const float* e,
+                                             int64_t jb, int n, int hd) {
+  copy_rows(vt, hd, vb, kv_dim, jb, n, hd);
+  for (int i = threadIdx.x; i < n; i += kThreads) __pipeline_memcpy_async(et + i, e + jb + i, 4);
+  __pipeline_commit();
+}
+
+// s_j = D(q, k_j, hd) * scale from a shared-memory row.
 __device__ __forceinline__ float score(const float* qs, const float* kj, int hd, float scale) {
   float dot = 0.0f;
   for (int c0 = 0; c0 < hd; c0 += kChunk) {
     const int c1 = c0 + kChunk < hd ? c0 + kChunk : hd;
     float acc = 0.0f;
-    for (int d0 = c0; d0 < c1; d0 += 32) {
-      float kv[32];
-#pragma unroll
-      for (int i = 0; i < 32; ++i)
-        if (d0 + i < c1) kv[i] = kj[d0 + i];
-#pragma unroll
-      for (int i = 0; i < 32; ++i)
-        if (d0 + i < c1) acc = __fmaf_rn(qs[d0 + i], kv[i], acc);
-    }
+#pragma unroll 8
+    for (int d = c0; d < c1; ++d) acc = __fmaf_rn(qs[d], kj[d], acc);
     dot = c0 == 0 ? acc : __fadd_rn(dot, acc);
   }
   return __fmul_rn(dot, scale);
-}
-
-// Copies positions [jb, jb + n) of v (this head's hd columns) and of e into
-// one tile buffer, asynchronously.
-__device__ __forceinline__ void issue_tile(float* vt, float* et, const float* vb, int64_t kv_dim, const float* e,
-                                           int64_t jb, int n, int hd, bool vec4) {
-  if (vec4) {
-    const int q = hd / 4;
-    for (int i = threadIdx.x; i < n * q; i += kThreads) {
-      const int jj = i / q, d4 = i % q;
-      __pipeline_memcpy_async(vt + jj * hd + 4 * d4, vb + (jb + jj) * kv_dim + 4 * d4, 16);
-    }
-  } else {
-    for (int i = threadIdx.x; i < n * hd; i += kThreads) {
-      const int jj = i / hd, d = i % hd;
-      __pipeline_memcpy_async(vt + i, vb + (jb + jj) * kv_dim + d, 4);
-    }
-  }
-  for (int i = threadIdx.x; i < n; i += kThreads) __pipeline_memcpy_async(et + i, e + jb + i, 4);
-  __pipeline_commit();
 }
 
 __global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs a, const int tile) {
@@ -102,9 +112,11 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs
   __shared__ float red[kThreads / 32 + 1];
   pdl_entry();
   const int hd = a.head_dim;
+  // Two tile buffers of tile * (hd + 1) floats each: k rows (padded) in the
+  // score pass, then v rows followed by the tile's e values.
   float* qs = smem;                              // [hd]
-  float* vt = smem + ((hd + 3) / 4) * 4;         // [2][tile][hd]
-  float* et = vt + size_t(2) * tile * hd;        // [2][tile]
+  float* buf = smem + ((hd + 3) / 4) * 4;        // [2][tile * (hd + 1)]
+  const int64_t buf_floats = tile_buffer_floats(tile, hd);
   const int h = int(blockIdx.x);
   const int64_t r = blockIdx.y;  // query row within this launch
   const int64_t t = a.t0 + r;
@@ -118,33 +130,47 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs
   for (int d = threadIdx.x; d < hd; d += kThreads) qs[d] = a.q[t * q_dim + int64_t(h) * hd + d];
   __syncthreads();
 
-  // scores and their maximum, then e_j = exp(s_j - m) in place
+  // scores and their maximum, tile by tile; then e_j = exp(s_j - m) in place
   const float scale = __fdiv_rn(1.0f, __fsqrt_rn(float(hd)));
   float m = __int_as_float(0xff800000);  // -inf
-  for (int64_t j = threadIdx.x; j < npos; j += kThreads) {
-    const float sj = score(qs, kb + j * kv_dim, hd, scale);
-    s[j] = sj;
-    m = fmaxf(m, sj);
+  const int64_t tiles = (npos + tile - 1) / tile;
+  issue_k_tile(buf, kb, kv_dim, 0, int(npos < tile ? npos : tile), hd);
+  for (int64_t i = 0; i < tiles; ++i) {
+    const int64_t jb = i * tile;
+    if (i + 1 < tiles) {
+      const int64_t jn = jb + tile;
+      issue_k_tile(buf + ((i + 1) & 1) * buf_floats, kb, kv_dim, jn, int(npos - jn < tile ? npos - jn : tile), hd);
+      __pipeline_wait_prior(1);
+    } else {
+      __pipeline_wait_prior(0);
+    }
+    __syncthreads();
+    const float* kt = buf + (i & 1) * buf_floats;
+    const int n = int(npos - jb < tile ? npos - jb : tile);
+    for (int jj = threadIdx.x; jj < n; jj += kThreads) {
+      const float sj = score(qs, kt + jj * (hd + 1), hd, scale);
+      s[jb + jj] = sj;
+      m = fmaxf(m, sj);
+    }
+    __syncthreads();  // the buffer just read is the next one filled
   }
   m = block_max(m, red);
   for (int64_t j = threadIdx.x; j < npos; j += kThreads) s[j] = kernels::contract_expf(__fsub_rn(s[j], m));
   __syncthreads();
 
   // o[d] and S: chains over each chunk's positions, tile by tile
-  const bool vec4 = hd % 4 == 0 && kv_dim % 4 == 0;
   const int d0 = threadIdx.x, d1 = threadIdx.x + kThreads;
   const int s_thread = hd < kThreads ? hd : kThreads - 1;  // runs the chain of S
   float o0 = 0.0f, o1 = 0.0f, total = 0.0f;                 // sums of the chunks so far
   float acc0 = 0.0f, acc1 = 0.0f, acc_s = 0.0f;             // the current chunk's chains
-  const int64_t tiles = (npos + tile - 1) / tile;
-  issue_tile(vt, et, vb, kv_dim, s, 0, int(npos < tile ? npos : tile), hd, vec4);
+  issue_v_tile(buf, buf + int64_t(tile) * hd, vb, kv_dim, s, 0, int(npos < tile ? npos : tile), hd);
   for (int64_t i = 0; i < tiles; ++i) {
     const int64_t jb = i * tile;
     if (i + 1 < tiles) {
       const int64_t jn = jb + tile;
       const int n_next = int(npos - jn < tile ? npos - jn : tile);
-      const int buf = int((i + 1) & 1);
-      issue_tile(vt + size_t(buf) * tile * hd, et + size_t(buf) * tile, vb, kv_dim, s, jn, n_next, hd, vec4);
+      float* next = buf + ((i + 1) & 1) * buf_floats;
+      issue_v_tile(next, next + int64_t(tile) * hd, vb, kv_dim, s, jn, n_next, hd);
       __pipeline_wait_prior(1);
     } else {
       __pipeline_wait_prior(0);
@@ -156,13 +182,17 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs
       total = jb == kChunk ? acc_s : __fadd_rn(total, acc_s);
       acc0 = acc1 = acc_s = 0.0f;
     }
-    const float* v = vt + size_t(i & 1) * tile * hd;
-    const float* e = et + size_t(i & 1) * tile;
+    const float* v = buf + (i & 1) * buf_floats;
+    const float* e = v + int64_t(tile) * hd;
     const int n = int(npos - jb < tile ? npos - jb : tile);
-    if (d0 < hd)
+    if (d0 < hd) {
+#pragma unroll 8
       for (int jj = 0; jj < n; ++jj) acc0 = __fmaf_rn(e[jj], v[jj * hd + d0], acc0);
-    if (d1 < hd)
+    }
+    if (d1 < hd) {
+#pragma unroll 8
       for (int jj = 0; jj < n; ++jj) acc1 = __fmaf_rn(e[jj], v[jj * hd + d1], acc1);
+    }
     if (threadIdx.x == s_thread)
       for (int jj = 0; jj < n; ++jj) acc_s = __fadd_rn(acc_s, e[jj]);
     __syncthreads();  // the buffer just read is the next one filled

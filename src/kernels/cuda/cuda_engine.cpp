@@ -39,8 +39,11 @@ struct CudaState {
   DeviceBuffer att;       // (max_batch, q_dim) attention output
   DeviceBuffer h;         // (max_batch, hidden) SwiGLU output
   DeviceBuffer partials;  // chunk partials of the current product
+  DeviceBuffer partials_down;  // (chunks, dim) a decode step's down product (gate|up's partials stay live)
   DeviceBuffer logits;    // (max_batch, vocab)
   DeviceBuffer probe;     // (max_batch, dim) a product's output, when probing
+  DeviceBuffer ss_partial;  // (max_batch, chunks(dim)) rmsnorm scratch
+  DeviceBuffer tickets;     // (max_batch) rmsnorm's last-block tickets, kept zero
   DeviceBuffer xb_low, att_low, h_low;  // 16-bit copies for cuBLAS (fast mode)
   DeviceBuffer scores;                  // attention scratch
   DeviceBuffer k_cache, v_cache;        // (n_layers, context, kv_dim)
@@ -158,6 +161,9 @@ void CudaEngine::allocate() {
   s.h = DeviceBuffer(sizeof(float) * B * hidden, "activations");
   s.logits = DeviceBuffer(sizeof(float) * B * vocab, "logits");
   s.probe = DeviceBuffer(sizeof(float) * B * dim, "probes");
+  s.ss_partial = DeviceBuffer(sizeof(float) * B * cuda::chunk_count(dim), "norm scratch");
+  s.tickets = DeviceBuffer(sizeof(unsigned) * B, "norm tickets");
+  check(cudaMemset(s.tickets.get(), 0, s.tickets.bytes()), "cudaMemset");
   if (low_ != cuda::LowPrecision::None) {
     s.xb_low = DeviceBuffer(2 * B * dim, "16-bit activations");
     s.att_low = DeviceBuffer(2 * B * q_dim_, "16-bit activations");
@@ -171,6 +177,7 @@ void CudaEngine::allocate() {
   cap = std::max<int64_t>(cap, int64_t(weights_.lm_head.chunks()) * vocab);
   partial_capacity_ = cap;
   s.partials = DeviceBuffer(sizeof(float) * size_t(cap), "matmul partials");
+  s.partials_down = DeviceBuffer(sizeof(float) * size_t(l0.down.chunks()) * size_t(l0.down.rows), "matmul partials");
 
   const size_t per_row = sizeof(float) * size_t(c.n_heads) * size_t(context_);
   attention_rows_ = std::clamp<int64_t>(int64_t(kAttentionScratchBytes / per_row), 1, B);
@@ -273,6 +280,8 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
   norm.y_low = s.xb_low.get();
   norm.low = low_;
   norm.w = w.layers[0].attn_norm.as<float>();
+  norm.ss_partial = s.ss_partial.as<float>();
+  norm.tickets = s.tickets.as<unsigned>();
   cuda::launch_residual_norm(norm, launch_);
 
   for (int l = 0; l < c.n_layers; ++l) {
@@ -301,17 +310,24 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     probe(probes, l, ProbePoint::AttnOut, s.probe.as<float>());
     probe(probes, l, ProbePoint::MlpNorm, xb);
 
-    // MLP block: gate|up product, SwiGLU, down product.
-    cuda::SwigluArgs sw;
-    sw.gate_up = product(lw.gate_up, xb, s.xb_low.get(), T);
-    sw.T = T;
-    sw.hidden = c.hidden_dim;
-    sw.h = s.h.as<float>();
-    sw.h_low = s.h_low.get();
-    sw.low = low_;
-    cuda::launch_swiglu(sw, launch_);
+    // MLP block: gate|up product, SwiGLU, down product. A decode step's down
+    // product computes SwiGLU itself, chunk by chunk (one launch less).
+    const cuda::Partials gate_up = product(lw.gate_up, xb, s.xb_low.get(), T);
+    if (T == 1 && !lw.down.cublas) {
+      cuda::launch_matmul_partials_swiglu(lw.down.gpu, gate_up, s.partials_down.as<float>(), launch_);
+      norm.add = cuda::Partials{s.partials_down.as<float>(), lw.down.chunks(), lw.down.rows};
+    } else {
+      cuda::SwigluArgs sw;
+      sw.gate_up = gate_up;
+      sw.T = T;
+      sw.hidden = c.hidden_dim;
+      sw.h = s.h.as<float>();
+      sw.h_low = s.h_low.get();
+      sw.low = low_;
+      cuda::launch_swiglu(sw, launch_);
+      norm.add = product(lw.down, s.h.as<float>(), s.h_low.get(), T);
+    }
     // x = x + mlp output; xb = the next layer's attention norm (or the final norm).
-    norm.add = product(lw.down, s.h.as<float>(), s.h_low.get(), T);
     norm.w = l + 1 < c.n_layers ? w.layers[size_t(l) + 1].attn_norm.as<float>() : w.final_norm.as<float>();
     cuda::launch_residual_norm(norm, launch_);
     probe(probes, l, ProbePoint::MlpOut, s.probe.as<float>());

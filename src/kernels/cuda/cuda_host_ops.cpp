@@ -46,6 +46,24 @@ void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y)
   to_host(y, d_y, size_t(T * w.rows));
 }
 
+void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y) {
+  require_device();
+  const kernels::PackedMatrix* parts[] = {&w};
+  const GpuLayout layout = stacked_layout(parts);
+  std::vector<uint8_t> data(layout.data_bytes());
+  std::vector<uint16_t> scales(layout.scale_count());
+  repack_for_gpu(parts, layout, data.data(), scales.data());
+  DeviceBuffer d_data = to_device(data.data(), data.size());
+  DeviceBuffer d_scales = to_device(scales.data(), scales.size());
+  GpuMatrix m{layout, d_data.as<const uint4>(), d_scales.as<const uint16_t>()};
+  DeviceBuffer d_gu = to_device(gate_up_partials, size_t(chunks) * size_t(2 * w.cols));
+  DeviceBuffer d_p(sizeof(float) * size_t(m.chunks()) * size_t(w.rows), "partials");
+  DeviceBuffer d_y(sizeof(float) * size_t(w.rows), "output");
+  launch_matmul_partials_swiglu(m, Partials{d_gu.as<float>(), chunks, 2 * w.cols}, d_p.as<float>(), Launch{});
+  launch_combine(Partials{d_p.as<float>(), m.chunks(), w.rows}, 1, d_y.as<float>(), Launch{});
+  to_host(y, d_y, size_t(w.rows));
+}
+
 void residual_rmsnorm(float* x, const float* partials, int chunks, const float* w, int64_t T, int n, float eps,
                       float* y) {
   require_device();
@@ -53,7 +71,12 @@ void residual_rmsnorm(float* x, const float* partials, int chunks, const float* 
   DeviceBuffer d_p = partials ? to_device(partials, size_t(T * chunks * n)) : DeviceBuffer();
   DeviceBuffer d_w = to_device(w, size_t(n));
   DeviceBuffer d_y(sizeof(float) * size_t(T * n), "output");
+  DeviceBuffer d_ss(sizeof(float) * size_t(T) * size_t(chunk_count(n)), "norm scratch");
+  std::vector<unsigned> zeros(static_cast<size_t>(T), 0u);
+  DeviceBuffer d_tickets = to_device(zeros.data(), zeros.size());
   ResidualNormArgs a;
+  a.ss_partial = d_ss.as<float>();
+  a.tickets = d_tickets.as<unsigned>();
   a.add = Partials{partials ? d_p.as<float>() : nullptr, chunks, n};
   a.T = T;
   a.dim = n;

@@ -15,6 +15,10 @@ bool gpu_visible();
 // Y[t][n] = D(W[n,:], X[t,:], K): the partials kernel, then their combination.
 void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y);
 
+// y[n] = D(W[n,:], h) for one token with h = silu(g) * u from gate|up
+// partials [chunks][2 * w.cols] (the decode step's fused down product).
+void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y);
+
 // x = x + combine(partials) (when partials is not null), y = rmsnorm(x) * w,
 // for T rows of n; partials are [T][chunks][n].
 void residual_rmsnorm(float* x, const float* partials, int chunks, const float* w, int64_t T, int n, float eps,

@@ -61,6 +61,11 @@ enum class LowPrecision : uint8_t { None = 0, Bf16 = 1, F16 = 2 };
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
                             const Launch& launch);
 
+// The same for one token whose x is SwiGLU of a gate|up product, computed by
+// each block for its own chunk of x: h[k] = silu(g[k]) * u[k] (the decode
+// step's down product; prefill runs launch_swiglu then the plain product).
+void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch);
+
 // For each of T rows: v = x + combine(add) (x unchanged when add.data is null),
 // x = v, y = rmsnorm(v) * w. `probe` (may be null) receives combine(add).
 struct ResidualNormArgs {
@@ -74,6 +79,8 @@ struct ResidualNormArgs {
   float* probe = nullptr;    // [T][dim] or null
   void* y_low = nullptr;     // [T][dim] 16-bit copy of y, or null
   LowPrecision low = LowPrecision::None;
+  float* ss_partial = nullptr;  // scratch [T][chunks(dim)]
+  unsigned* tickets = nullptr;  // [T], zero before the first launch; left zero
 };
 void launch_residual_norm(const ResidualNormArgs& a, const Launch& launch);
 

@@ -29,6 +29,7 @@ struct MatmulParams {
   int64_t x_stride = 0;
   int64_t T = 0;
   float* out = nullptr;
+  Partials gate_up;  // when set, x = silu(gate) * up of this product (rows: gate then up, cols of each)
 };
 
 template <DType DT>
@@ -155,7 +156,17 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   wait_for_inputs();
   for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
     const int t = i / kChunk, k = i % kChunk;
-    xs[t][k] = (t0 + t < p.T && k < len) ? p.x[(t0 + t) * p.x_stride + k0 + k] : 0.0f;
+    float v = 0.0f;
+    if (t0 + t < p.T && k < len) {
+      if (p.gate_up.data != nullptr) {  // swiglu.cu's operations, for this chunk of x
+        const float gate = combine(p.gate_up, t0 + t, k0 + k);
+        const float up = combine(p.gate_up, t0 + t, p.cols + k0 + k);
+        v = __fmul_rn(kernels::contract_silu(gate), up);
+      } else {
+        v = p.x[(t0 + t) * p.x_stride + k0 + k];
+      }
+    }
+    xs[t][k] = v;
   }
   __syncthreads();
   if (!active) return;
@@ -200,6 +211,31 @@ void launch_tokens(DType dtype, const MatmulParams& p, const Launch& launch) {
 }
 
 }  // namespace
+
+namespace {
+
+MatmulParams params_for(const GpuMatrix& w, float* out) {
+  MatmulParams p;
+  p.w = w.data;
+  p.scales = w.scales;
+  p.rows = w.layout.rows;
+  p.cols = w.layout.cols;
+  p.groups = w.layout.groups;
+  p.units_per_row = w.layout.units_per_row;
+  p.chunks = w.chunks();
+  p.out = out;
+  return p;
+}
+
+}  // namespace
+
+void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch) {
+  MatmulParams p = params_for(w, out);
+  p.T = 1;
+  p.gate_up = gate_up;
+  launch_tokens<1>(w.layout.dtype, p, launch);
+  check_launch("matmul (swiglu)");
+}
 
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
                             const Launch& launch) {

@@ -1,55 +1,66 @@
 // Residual add + RMSNorm (src/kernels/ops.cpp, rmsnorm() and add_inplace()),
-// fused: one block per token row combines the partials of the product that
-// feeds the residual stream, adds it (x = x + y), then normalises:
+// fused with the combination of the product that feeds the residual stream:
+//   x = x + combine(partials)
 //   ss = D(x, x, n)   (chunks of 256, fma chain inside, chunks added in order)
 //   mean = ss / float(n); inv = 1 / sqrtf(mean + eps); y = (x * inv) * w
+// One block per (256-chunk of the row, token row): it updates its chunk of x
+// and runs that chunk's chain of ss. The block that finishes last (an integer
+// ticket; no float atomics) adds the chunks' partials in order and writes y
+// for the whole row, then resets the ticket for the next launch.
 #include "kernels/cuda/device_common.cuh"
 
 namespace ree::cuda {
 namespace {
 
-constexpr int kThreads = 1024;  // decode has one row: one block does it all
+constexpr int kThreads = kChunk;  // one element of the chunk per thread
 
 __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualNormArgs a) {
-  extern __shared__ float shared[];
-  float* xs = shared;             // [dim] the updated row
-  float* part = shared + a.dim;   // [chunks] partial sums of squares
+  __shared__ float xs[kChunk];
+  __shared__ bool last;
   __shared__ float inv_s;
   pdl_entry();
-  const int64_t t = blockIdx.x;
+  const int c = int(blockIdx.x), chunks = int(gridDim.x);
+  const int64_t t = blockIdx.y;
+  const int k0 = c * kChunk;
+  const int len = a.dim - k0 < kChunk ? a.dim - k0 : kChunk;
   float* xrow = a.x + t * a.dim;
-  for (int i = threadIdx.x; i < a.dim; i += kThreads) {
-    float v = xrow[i];
+  const int i = threadIdx.x;
+  float v = 0.0f;
+  if (i < len) {
+    v = xrow[k0 + i];
     if (a.add.data != nullptr) {
-      const float y = combine(a.add, t, i);
-      if (a.probe != nullptr) a.probe[t * a.dim + i] = y;
+      const float y = combine(a.add, t, k0 + i);
+      if (a.probe != nullptr) a.probe[t * a.dim + k0 + i] = y;
       v = __fadd_rn(v, y);
-      xrow[i] = v;
+      xrow[k0 + i] = v;
     }
-    xs[i] = v;
   }
+  xs[i] = v;
+  __threadfence();  // this thread's x is visible to the block that finishes last
   __syncthreads();
-  const int chunks = (a.dim + kChunk - 1) / kChunk;
-  for (int c = threadIdx.x; c < chunks; c += kThreads) {
-    const int k1 = (c + 1) * kChunk < a.dim ? (c + 1) * kChunk : a.dim;
+  if (i == 0) {
     float acc = 0.0f;
-#pragma unroll 8
-    for (int k = c * kChunk; k < k1; ++k) acc = __fmaf_rn(xs[k], xs[k], acc);
-    part[c] = acc;
+    for (int k = 0; k < len; ++k) acc = __fmaf_rn(xs[k], xs[k], acc);
+    a.ss_partial[t * chunks + c] = acc;
+    __threadfence();
+    last = atomicAdd(a.tickets + t, 1u) == unsigned(chunks - 1);
   }
   __syncthreads();
-  if (threadIdx.x == 0) {
-    float ss = part[0];
-    for (int c = 1; c < chunks; ++c) ss = __fadd_rn(ss, part[c]);
+  if (!last) return;
+  __threadfence();
+  if (i == 0) {
+    float ss = __ldcg(a.ss_partial + t * chunks);
+    for (int k = 1; k < chunks; ++k) ss = __fadd_rn(ss, __ldcg(a.ss_partial + t * chunks + k));
     const float mean = __fdiv_rn(ss, float(a.dim));
     inv_s = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, a.eps)));
+    a.tickets[t] = 0u;  // ready for the next launch (also inside a replayed graph)
   }
   __syncthreads();
   const float inv = inv_s;
-  for (int i = threadIdx.x; i < a.dim; i += kThreads) {
-    const float y = __fmul_rn(__fmul_rn(xs[i], inv), a.w[i]);
-    a.y[t * a.dim + i] = y;
-    if (a.y_low != nullptr) store_low(a.y_low, a.low, t * a.dim + i, y);
+  for (int k = i; k < a.dim; k += kThreads) {
+    const float y = __fmul_rn(__fmul_rn(__ldcg(xrow + k), inv), a.w[k]);
+    a.y[t * a.dim + k] = y;
+    if (a.y_low != nullptr) store_low(a.y_low, a.low, t * a.dim + k, y);
   }
 }
 
@@ -57,10 +68,7 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
 
 void launch_residual_norm(const ResidualNormArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
-  const size_t shared = (size_t(a.dim) + size_t(chunk_count(a.dim))) * sizeof(float);
-  if (shared > 48 * 1024)  // rows wider than ~12k floats need the opt-in limit
-    cudaFuncSetAttribute(residual_norm_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(shared));
-  launch_kernel(residual_norm_kernel, dim3(unsigned(a.T)), dim3(kThreads), shared, launch, a);
+  launch_kernel(residual_norm_kernel, dim3(unsigned(chunk_count(a.dim)), unsigned(a.T)), dim3(kThreads), 0, launch, a);
   check_launch("residual_norm");
 }
 
