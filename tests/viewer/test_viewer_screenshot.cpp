@@ -203,6 +203,43 @@ TEST_CASE("a file that is not a session shows the problem in the window") {
   CHECK(missing.layout["status"][0] == "unreadable");
 }
 
+// Sessions recorded by `ree agent` with the bundled sample model: one, two
+// that part after a tool answers differently, and one cut short the way a
+// killed recorder leaves it.
+TEST_CASE("real sessions: one, two diverging, truncated") {
+  require_xvfb();
+  TempDir dir("ree-view-real");
+  const std::string prompt = " --prompt 'What is 17 times 23? Use the calculator.' --max-tokens 48";
+  const CommandResult a = run_ree("agent --export " + quote_path(dir / "a.fb") + prompt);
+  REQUIRE(a.exit_code == 0);
+  const CommandResult b =
+      run_ree("agent --export " + quote_path(dir / "b.fb") + prompt + " --tool 'calc=cat >/dev/null; echo 392'");
+  REQUIRE(b.exit_code == 0);
+
+  const Shot one = screenshot(dir, quote_path(dir / "a.fb"), "--select 3");
+  check_panels(one);
+  CHECK(one.layout["status"][0] == "valid");
+  CHECK(one.layout["selected_cell"].is_array());
+
+  const Shot two = screenshot(dir, quote_path(dir / "a.fb") + " " + quote_path(dir / "b.fb"), "--select divergence");
+  check_panels(two);
+  CHECK(two.layout["identical"] == false);
+  REQUIRE(two.layout["divergence_cells"].size() == 2);
+  for (const auto& rect : two.layout["divergence_cells"]) {
+    const Box cell = box_of(rect);
+    CHECK(count_colour(two.image, cell, viewer::kDivergence) * 2 > static_cast<size_t>((cell.x1 - cell.x0) * (cell.y1 - cell.y0)));
+  }
+
+  // Cut the file in the middle of its last frames.
+  const auto size = std::filesystem::file_size(dir / "a.fb");
+  std::filesystem::copy_file(dir / "a.fb", dir / "cut.fb");
+  std::filesystem::resize_file(dir / "cut.fb", size * 2 / 3);
+  const Shot cut = screenshot(dir, quote_path(dir / "cut.fb"));
+  check_panels(cut);
+  CHECK(cut.layout["status"][0] == "truncated");
+  CHECK(count_colour(cut.image, panel(cut, "header"), viewer::kTruncated) > 150);
+}
+
 TEST_CASE("usage errors exit 2 without opening a window") {
   TempDir dir("ree-view-shot");
   write_spec(dir / "a.fb", base_spec(4));
