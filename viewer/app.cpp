@@ -44,9 +44,10 @@ constexpr float kToolbarHeight = 38.0f;
 constexpr float kTimelineHeight = 170.0f;
 constexpr ImGuiWindowFlags kPanelFlags = ImGuiWindowFlags_None;
 
-void child_at(const char* id, ImVec2 pos, ImVec2 size, void (*draw)(Ui&), Ui& ui, Rect& where) {
+void child_at(const char* id, ImVec2 pos, ImVec2 size, void (*draw)(Ui&), Ui& ui, Rect& where,
+              ImGuiWindowFlags flags = kPanelFlags) {
   ImGui::SetCursorScreenPos(pos);
-  ImGui::BeginChild(id, size, true, kPanelFlags);
+  ImGui::BeginChild(id, size, true, flags);
   where = current_window_rect();
   draw(ui);
   ImGui::EndChild();
@@ -172,7 +173,9 @@ void draw_frame(Ui& ui) {
   const float center_x = pad + side_width + pad;
   const float center_width = std::max(200.0f, width - center_x - inspector_width - 2 * pad);
 
-  child_at("toolbar", ImVec2(pad, pad), ImVec2(width - 2 * pad, kToolbarHeight), draw_toolbar, ui, ui.report.toolbar);
+  constexpr ImGuiWindowFlags kFixed = ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoScrollWithMouse;
+  child_at("toolbar", ImVec2(pad, pad), ImVec2(width - 2 * pad, kToolbarHeight), draw_toolbar, ui, ui.report.toolbar,
+           kFixed);
   const float header_height = std::floor(body_height * 0.48f);
   child_at("header", ImVec2(pad, body_top), ImVec2(side_width, header_height), draw_header_panel, ui, ui.report.header);
   child_at("summary", ImVec2(pad, body_top + header_height + pad), ImVec2(side_width, body_height - header_height - pad),
@@ -182,7 +185,7 @@ void draw_frame(Ui& ui) {
   child_at("inspector", ImVec2(center_x + center_width + pad, body_top), ImVec2(inspector_width, body_height),
            draw_inspector_panel, ui, ui.report.inspector);
   child_at("timeline", ImVec2(pad, body_top + body_height + pad), ImVec2(width - 2 * pad, kTimelineHeight),
-           draw_timeline_panel, ui, ui.report.timeline);
+           draw_timeline_panel, ui, ui.report.timeline, kFixed);
   handle_keys(ui);
   ImGui::End();
 }

@@ -130,9 +130,11 @@ TokenCells measure_tokens(const LoadedSession& session, const TextMeasure& measu
   const uint64_t n = session.step_count();
   cells.width.resize(n);
   cells.line_break.resize(n);
-  // Token ids repeat a lot, and an id always has the same text within a
-  // session: measure each distinct id once. Pieces are read in place.
+  // Token ids repeat a lot: measure each distinct (id, text) once, keeping
+  // the text first seen for an id (a view into the mapped file) to check
+  // that a later step's text is the same before reusing its width.
   std::vector<float> width_of_id;
+  std::vector<std::string_view> text_of_id;
   const bool has_pieces = session.reader->report().format_minor >= trace::kMinorWithPiece;
   for (uint64_t i = 0; i < n; ++i) {
     const schema::Step* s = session.step(i);
@@ -144,10 +146,16 @@ TokenCells measure_tokens(const LoadedSession& session, const TextMeasure& measu
       cells.width[i] = measure.width(display_text(piece, token)) + 2 * padding;
       continue;
     }
-    if (static_cast<size_t>(token) >= width_of_id.size()) width_of_id.resize(static_cast<size_t>(token) + 1, -1.0f);
-    float& width = width_of_id[static_cast<size_t>(token)];
-    if (width < 0.0f) width = measure.width(display_text(piece, token)) + 2 * padding;
-    cells.width[i] = width;
+    const auto id = static_cast<size_t>(token);
+    if (id >= width_of_id.size()) {
+      width_of_id.resize(id + 1, -1.0f);
+      text_of_id.resize(id + 1);
+    }
+    if (width_of_id[id] < 0.0f) {
+      width_of_id[id] = measure.width(display_text(piece, token)) + 2 * padding;
+      text_of_id[id] = piece;
+    }
+    cells.width[i] = text_of_id[id] == piece ? width_of_id[id] : measure.width(display_text(piece, token)) + 2 * padding;
   }
   return cells;
 }

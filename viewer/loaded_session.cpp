@@ -70,6 +70,7 @@ std::string status_problem(const trace::SessionReader& reader) {
     case trace::SessionStatus::Truncated:
       return "truncated: " + report.message + " (showing the " + std::to_string(reader.size()) + " intact records)";
     case trace::SessionStatus::Invalid:
+      if (!reader.has_header()) return "INVALID: " + report.message;
       return "INVALID: " + report.message + " (showing the " + std::to_string(reader.size()) +
              " records before the first bad one)";
     case trace::SessionStatus::Unsupported: return "unsupported: " + report.message;

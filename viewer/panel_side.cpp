@@ -40,14 +40,9 @@ void receipt_status(const Ui& ui, int side) {
   }
   const trace::VerifyReport& report = s.reader->report();
   ImGui::TextWrapped("%s", report.message.c_str());
-  ImGui::TextDisabled("signature: %s", std::string(trace::signature_status_name(report.signature)).c_str());
-  ImGui::SameLine();
-  ImGui::TextDisabled("  %s records, %s bytes", with_commas(report.records).c_str(), with_commas(report.file_bytes).c_str());
-  ImGui::PushFont(ui.fonts.mono);
-  const std::string chain = trace::to_hex(report.receipt ? std::span<const uint8_t>(*report.receipt)
-                                                          : std::span<const uint8_t>(report.chain));
-  ImGui::TextDisabled("%s %.32s...", report.receipt ? "receipt" : "chain  ", chain.c_str());
-  ImGui::PopFont();
+  ImGui::TextDisabled("signature %s, %s records, %s bytes",
+                      std::string(trace::signature_status_name(report.signature)).c_str(),
+                      with_commas(report.records).c_str(), with_commas(report.file_bytes).c_str());
 }
 
 void header_table(Ui& ui) {
@@ -105,7 +100,7 @@ void go_button(ViewerModel& m, const char* label, const char* id, std::optional<
 }
 
 std::string where(uint32_t turn, int64_t step) {
-  std::string text = turn == diff::kNoTurn ? std::string("session") : "turn " + std::to_string(turn);
+  std::string text = turn == diff::kNoTurn ? std::string("session level") : "turn " + std::to_string(turn);
   if (step >= 0) text += ", step " + std::to_string(step);
   return text;
 }
@@ -121,8 +116,11 @@ void comparison_summary(Ui& ui) {
                      c.identical() ? (c.environment_differs() ? "IDENTICAL (environment differs)" : "IDENTICAL")
                                    : "DIFFERENT");
   if (c.first) {
-    ImGui::TextWrapped("first difference: %s at %s", class_label(c.first->kind).c_str(),
-                       where(c.first->turn, c.first->step).c_str());
+    if (c.first->turn == diff::kNoTurn)
+      ImGui::TextWrapped("first difference: %s", class_label(c.first->kind).c_str());
+    else
+      ImGui::TextWrapped("first difference: %s at %s", class_label(c.first->kind).c_str(),
+                         where(c.first->turn, c.first->step).c_str());
     ImGui::PushTextWrapPos(0.0f);
     ImGui::TextDisabled("%s", c.first->what.c_str());
     ImGui::PopTextWrapPos();
@@ -182,7 +180,15 @@ void comparison_summary(Ui& ui) {
       const diff::Mismatch& mm = c.mismatches[static_cast<size_t>(i)];
       const std::string label = where(mm.turn, mm.step) + "  " + class_label(mm.kind) + ": " + mm.what;
       ImGui::PushID(i);
-      if (ImGui::Selectable(label.c_str())) {
+      const bool clicked = ImGui::Selectable(label.c_str());
+      if (ImGui::IsItemHovered()) {
+        ImGui::BeginTooltip();
+        ImGui::PushTextWrapPos(ImGui::GetFontSize() * 40.0f);
+        ImGui::TextUnformatted(label.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+      }
+      if (clicked) {
         for (const Target& t : m.targets) {
           const size_t record = mm.record_a ? *mm.record_a : mm.record_b.value_or(SIZE_MAX);
           const bool same_record = t.step ? (m.sides[t.side].session.reader->steps()[*t.step] == record) : t.record == record;

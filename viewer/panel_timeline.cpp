@@ -4,6 +4,7 @@
 // Click or drag to select a step (panels.h).
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "panels.h"
 
@@ -117,7 +118,21 @@ void draw_timeline_panel(Ui& ui) {
     for (const TimelineColumn& c : columns) max_entropy = std::max(max_entropy, c.max_entropy);
 
   const Marks marks = marks_of(m.sides[0]);
-  for (uint64_t s : marks.turns) vertical(draw, x0 + x_of_step(s, width, steps), top, top + height, colour(kTurnMarker));
+  float last_label_x = -1e9f;
+  for (size_t t = 0; t < marks.turns.size(); ++t) {
+    const float x = x0 + x_of_step(marks.turns[t], width, steps);
+    vertical(draw, x, top, top + height, colour(kTurnMarker));
+    // Turn numbers where there is room for them.
+    if (x - last_label_x > 28.0f) {
+      char label[24];
+      std::snprintf(label, sizeof label, "t%zu", t);
+      draw->AddText(ImVec2(x + 3, top + 12), IM_COL32(150, 150, 165, 255), label);
+      last_label_x = x;
+    }
+  }
+  char range[64];
+  std::snprintf(range, sizeof range, "steps 0 - %s of a", with_commas(steps - 1).c_str());
+  draw->AddText(ImVec2(x0 + width - ImGui::CalcTextSize(range).x - 4, origin.y), IM_COL32(150, 150, 160, 255), range);
   curve(draw, ui.state.timeline[0], x0, width, top, height, true, max_entropy, colour(kEntropyCurve, 200));
   if (m.two() && ui.state.timeline.size() > 1) {
     const uint64_t steps_b = m.sides[1].session.step_count();

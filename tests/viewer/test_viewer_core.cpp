@@ -65,6 +65,8 @@ TEST_CASE("token rows wrap at the column width, cover every step once, and end a
   TempDir dir("ree-view");
   SessionSpec spec = base_spec(40);
   spec.turns[0].steps[10].piece = "line\nbreak";
+  spec.turns[0].steps[5].token = spec.turns[0].steps[0].token;  // same id, another text
+  spec.turns[0].steps[5].piece = spec.turns[0].steps[0].piece + "-longer";
   write_spec(dir / "a.fb", spec);
   const float width = 150.0f;
   const ViewerModel model = open_laid_out({dir / "a.fb"}, width);
@@ -88,6 +90,11 @@ TEST_CASE("token rows wrap at the column width, cover every step once, and end a
   const Row& break_row = side.layout.rows[side.layout.row_of_step[10]];
   CHECK(break_row.end == 11);
   CHECK(display_text("line\nbreak", 5) == "line\\nbreak");
+  // A cell is as wide as its own text, also when the same id had another text before.
+  for (uint64_t s : {uint64_t{0}, uint64_t{5}, uint64_t{10}}) {
+    const std::string shown = display_text(side.session.step_text(s), side.session.step(s)->token());
+    CHECK(side.cells.width[s] == 7.0f * static_cast<float>(shown.size()) + 2 * kPadding);
+  }
   CHECK(display_text("", 5) == "<5>");
 }
 

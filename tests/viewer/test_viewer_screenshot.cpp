@@ -252,5 +252,25 @@ TEST_CASE("usage errors exit 2 without opening a window") {
   CHECK(WEXITSTATUS(run("--help")) == 0);
 }
 
+TEST_CASE("ree view runs the ree-view beside it") {
+  TempDir dir("ree-view-cli");
+  write_spec(dir / "a.fb", base_spec(4));
+  // Without a display ree-view itself says it cannot open a window: the
+  // message shows that `ree view` found it and handed over.
+  const std::string command = "env -u DISPLAY -u WAYLAND_DISPLAY '" + std::string(REE_CLI) + "' view " +
+                              quote_path(dir / "a.fb") + " --select 2 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  std::string output;
+  char buffer[1024];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) output.append(buffer, n);
+  const int status = pclose(pipe);
+  CHECK(WEXITSTATUS(status) == 2);
+  CHECK(output.find("ree-view: cannot open a window") != std::string::npos);
+  CHECK(run_ree("view " + quote_path(dir / "a.fb") + " " + quote_path(dir / "a.fb") + " " + quote_path(dir / "a.fb")).exit_code == 2);
+  CHECK(run_ree("view --help").exit_code == 0);
+}
+
 }  // namespace
 }  // namespace ree::test
