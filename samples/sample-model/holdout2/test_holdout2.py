@@ -172,6 +172,24 @@ class SessionScoring(unittest.TestCase):
         self.assertEqual(recs[0]["noncanonical_messages"], [1])
         self.assertEqual(recs[1]["noncanonical_messages"], [])
 
+    def test_agreement_counts_same_input_turns_only_until_inputs_differ(self):
+        recs = eval_ree.score_dialogue(options(), self.dialogue(), self.session(), {"turns": 4})
+        torch = [dict(r) for r in recs]
+        torch[1] = dict(torch[1], first="Hello!", messages=["Hello!"])  # differs on turn 1
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("".join(json.dumps(r) + "\n" for r in torch))
+        try:
+            a = eval_ree.agreement(recs, f.name)
+            self.assertEqual(a["same_inputs"]["turns"], 2)
+            self.assertEqual(a["same_inputs"]["first_message_identical"], 1)
+            self.assertEqual(a["no_tool_ok"]["agree"], 1)
+            recs[0]["tool_outputs_like_tools_py"] = False  # turn 0's tool output differed: turn 1 is not comparable
+            a = eval_ree.agreement(recs, f.name)
+            self.assertEqual(a["same_inputs"]["turns"], 1)
+            self.assertEqual(a["same_inputs"]["turns_whole_turn_comparable"], 0)
+        finally:
+            os.remove(f.name)
+
     def test_mismatched_session_is_an_error(self):
         s = self.session()
         s["records"][8]["body"]["content"] = "Something else"
