@@ -1,13 +1,14 @@
 // ree-diffbench: how long `ree diff` takes on two 1,000,000-step sessions
 // (docs/benchmarks.md, "Diff"). Not a test: run it on a quiet machine.
 //
-//   ree-diffbench [--steps N] [--dir DIR] [--repeat R]
+//   ree-diffbench [--steps N] [--dir DIR] [--repeat R] [--keep]
 //
 // Writes three sessions of N steps (two turns, a tool call, a checkpoint)
 // with the trace writer: `a`, `same` (a recorded again: only the environment
 // differs) and `late` (the logits drift at 90% of the last turn, the token
 // diverges at 99%), then times opening both files of a pair (each reader
-// verifies its whole file) and the comparison, best of R runs.
+// verifies its whole file) and the comparison, best of R runs. --keep leaves
+// the files in DIR (e.g. to time ree-view on them).
 #include <sys/resource.h>
 
 #include <chrono>
@@ -105,13 +106,16 @@ int main(int argc, char** argv) {
   uint64_t steps = 1000000;
   fs::path dir = fs::temp_directory_path() / "ree-diffbench";
   int repeat = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool keep = false;
+  for (int i = 1; i < argc; ++i) {
     const std::string flag = argv[i];
-    if (flag == "--steps") steps = std::strtoull(argv[i + 1], nullptr, 10);
-    else if (flag == "--dir") dir = argv[i + 1];
-    else if (flag == "--repeat") repeat = std::atoi(argv[i + 1]);
+    const bool has_value = i + 1 < argc;
+    if (flag == "--keep") keep = true;
+    else if (flag == "--steps" && has_value) steps = std::strtoull(argv[++i], nullptr, 10);
+    else if (flag == "--dir" && has_value) dir = argv[++i];
+    else if (flag == "--repeat" && has_value) repeat = std::atoi(argv[++i]);
     else {
-      std::fprintf(stderr, "usage: ree-diffbench [--steps N] [--dir DIR] [--repeat R]\n");
+      std::fprintf(stderr, "usage: ree-diffbench [--steps N] [--dir DIR] [--repeat R] [--keep]\n");
       return 2;
     }
   }
@@ -135,6 +139,7 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(fs::file_size(dir / "a.fb")));
   time_pair("same", dir / "a.fb", dir / "same.fb", repeat);
   time_pair("late", dir / "a.fb", dir / "late.fb", repeat);
-  for (const char* name : {"a.fb", "same.fb", "late.fb"}) fs::remove(dir / name);
+  if (!keep)
+    for (const char* name : {"a.fb", "same.fb", "late.fb"}) fs::remove(dir / name);
   return 0;
 }
