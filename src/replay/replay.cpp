@@ -255,10 +255,15 @@ class Replayer {
       engine_.forward(last, ForwardRequest{});
       return true;
     }
+    // Row i of the pass over [last prompt token, g0 .. g(n-2)] holds the
+    // logits that chose g(i). The agent also fed g(n-1) when the cache had
+    // room: it rides along as one more row (its logits are not needed),
+    // which saves a forward call per turn.
+    const bool feed_last = engine_.position() + int64_t(n) < engine_.context();
     std::vector<int32_t> inputs;
-    inputs.reserve(n);
+    inputs.reserve(n + 1);
     inputs.push_back(prompt.back());
-    inputs.insert(inputs.end(), generated.begin(), generated.end() - 1);
+    inputs.insert(inputs.end(), generated.begin(), generated.end() - (feed_last ? 0 : 1));
     const ForwardRequest request = [&] {
       ForwardRequest r = step_request();
       r.all_positions = true;
@@ -267,10 +272,10 @@ class Replayer {
     // Whole logits rows are big (vocab floats each): fewer rows per pass then.
     const int64_t chunk = request.full_logits ? std::min<int64_t>(engine_.options().max_batch, 32)
                                               : engine_.options().max_batch;
-    for (size_t begin = 0; begin < n; begin += size_t(chunk)) {
-      const size_t count = std::min(n - begin, size_t(chunk));
+    for (size_t begin = 0; begin < inputs.size(); begin += size_t(chunk)) {
+      const size_t count = std::min(inputs.size() - begin, size_t(chunk));
       const ForwardResult fr = engine_.forward(std::span(inputs).subspan(begin, count), request);
-      for (size_t row = 0; row < count; ++row) {
+      for (size_t row = 0; row < count && begin + row < n; ++row) {
         const uint32_t index = uint32_t(begin + row);
         Observation o;
         o.position = fr.first_position + int64_t(row);
@@ -281,10 +286,6 @@ class Replayer {
         if (index + 1 < n && !check_goes_on(t, index, generated[index])) return false;
       }
       progress();
-    }
-    if (engine_.position() < engine_.context()) {
-      const int32_t last[1] = {generated.back()};
-      engine_.forward(last, ForwardRequest{});
     }
     return true;
   }

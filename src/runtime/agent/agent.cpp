@@ -8,6 +8,19 @@ namespace ree::agent {
 
 namespace {
 using Clock = std::chrono::steady_clock;
+
+// Adds the time from construction to destruction to `total`.
+class Stopwatch {
+ public:
+  explicit Stopwatch(std::chrono::nanoseconds& total) : total_(total), start_(Clock::now()) {}
+  ~Stopwatch() { total_ += Clock::now() - start_; }
+  Stopwatch(const Stopwatch&) = delete;
+  Stopwatch& operator=(const Stopwatch&) = delete;
+
+ private:
+  std::chrono::nanoseconds& total_;
+  Clock::time_point start_;
+};
 }  // namespace
 
 Agent::Agent(const Model& model, Engine& engine, const ToolBox& tools, AgentOptions options,
@@ -33,6 +46,7 @@ Agent::Generated Agent::run_turn(ChatRole role, const std::string& content, bool
   const std::vector<int32_t> prompt = render_turn(template_, model_.tokenizer, render_, role, content, generate_reply);
   const uint32_t turn = next_turn_++;
   if (writer_) {
+    Stopwatch timing(exchange.recording_time);
     schema::TurnStartT start;
     start.role = role_record(role);
     start.content = content;
@@ -64,7 +78,13 @@ Agent::Generated Agent::run_turn(ChatRole role, const std::string& content, bool
     const auto t0 = Clock::now();
     const GenerateResult r = generate(engine_, prompt, o, [&](const Step& step) {
       const std::string piece = model_.tokenizer.piece_text(step.token);
-      if (writer_) writer_->step(step_record(step, piece));
+      if (writer_) {
+        const auto t = Clock::now();
+        writer_->step(step_record(step, piece));
+        const auto spent = Clock::now() - t;
+        exchange.recording_time += spent;
+        exchange.step_recording_time += spent;
+      }
       if (observer.on_step) observer.on_step(step, piece);
     });
     exchange.generation_time += Clock::now() - t0;
@@ -83,17 +103,19 @@ Agent::Generated Agent::run_turn(ChatRole role, const std::string& content, bool
     if (observer.on_message_end) observer.on_message_end();
   }
   if (writer_) {
+    Stopwatch timing(exchange.recording_time);
     schema::TurnEndT end;
     end.stop_reason = stop_reason_record(g.stop);
     end.text = g.text;
     writer_->end_turn(end);
   }
-  turn_checkpoint(turn);
+  turn_checkpoint(turn, exchange);
   return g;
 }
 
-void Agent::turn_checkpoint(uint32_t turn) {
+void Agent::turn_checkpoint(uint32_t turn, Exchange& exchange) {
   if (!writer_) return;
+  Stopwatch timing(exchange.recording_time);
   schema::CheckpointT c;
   c.label = kTurnEndCheckpoint;
   c.data = nlohmann::json{{"turn", turn}}.dump();

@@ -76,6 +76,11 @@ struct Exchange {
   int tool_calls = 0;
   int64_t steps = 0;            // tokens generated in all its messages
   std::chrono::nanoseconds generation_time{0};  // in generate() (prefill + decode)
+  // Spent recording: all of it (building records, the writer and its
+  // turn-end fdatasync, the turn-end KV hash), and the per-step part, which
+  // runs inside generate() and so is also in generation_time.
+  std::chrono::nanoseconds recording_time{0};
+  std::chrono::nanoseconds step_recording_time{0};
 };
 
 class Agent {
@@ -108,7 +113,7 @@ class Agent {
   };
   Generated run_turn(ChatRole role, const std::string& content, bool generate, const AgentObserver& observer,
                      Exchange& exchange);
-  void turn_checkpoint(uint32_t turn);
+  void turn_checkpoint(uint32_t turn, Exchange& exchange);
   ToolOutcome call_tool(const ParsedToolCall& call, bool over_limit, const AgentObserver& observer);
 
   const Model& model_;

@@ -4,6 +4,7 @@
 // the user's lines and prints what happens.
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -186,9 +187,23 @@ bool chat_command(const std::string& line, agent::Agent& a, const trace::Session
   return true;
 }
 
+// Tokens generated and time spent generating, over every exchange.
+struct Totals {
+  int64_t steps = 0;
+  std::chrono::nanoseconds generation_time{0};
+  std::chrono::nanoseconds recording_time{0};
+  std::chrono::nanoseconds step_recording_time{0};
+  void add(const agent::Exchange& e) {
+    steps += e.steps;
+    generation_time += e.generation_time;
+    recording_time += e.recording_time;
+    step_recording_time += e.step_recording_time;
+  }
+};
+
 // Reads chat lines until /quit, end of input or Ctrl-C.
 void chat_loop(const AgentFlags& f, agent::Agent& a, const agent::AgentObserver& observer,
-               const trace::SessionWriter* writer) {
+               const trace::SessionWriter* writer, agent::Exchange& last, Totals& totals) {
   const bool terminal = isatty(STDIN_FILENO) == 1;
   if (terminal) print_err("chat with the model; /checkpoint LABEL [JSON], /show, /quit (Ctrl-C ends the chat)");
   char* buf = nullptr;
@@ -198,6 +213,7 @@ void chat_loop(const AgentFlags& f, agent::Agent& a, const agent::AgentObserver&
       std::fputs("> ", stderr);
       std::fflush(stderr);
     }
+    if (g_interrupted.load()) break;
     const ssize_t n = ::getline(&buf, &cap, stdin);
     if (n < 0 || g_interrupted.load()) break;
     std::string line(buf, size_t(n));
@@ -207,8 +223,9 @@ void chat_loop(const AgentFlags& f, agent::Agent& a, const agent::AgentObserver&
       if (!chat_command(line, a, writer)) break;
       continue;
     }
-    const agent::Exchange e = a.ask(line, observer);
-    if (!f.stream) std::printf("%s\n", e.answer.c_str());
+    last = a.ask(line, observer);
+    totals.add(last);
+    if (!f.stream && !f.json) std::printf("%s\n", last.answer.c_str());
     std::fflush(stdout);
     if (a.stopped()) break;
   }
@@ -277,11 +294,13 @@ int agent_command(const AgentFlags& f) {
 
   if (!f.system.empty()) a.system(f.system);
   agent::Exchange last;
+  Totals totals;
   if (f.has_prompt) {
     last = a.ask(f.prompt, observer);
+    totals.add(last);
     if (!f.stream && !f.json) std::printf("%s\n", last.answer.c_str());
   } else {
-    chat_loop(f, a, observer, writer ? &*writer : nullptr);
+    chat_loop(f, a, observer, writer ? &*writer : nullptr, last, totals);
   }
   const bool interrupted = g_interrupted.load() && a.stopped();
   const auto finished = a.finish();
@@ -298,11 +317,15 @@ int agent_command(const AgentFlags& f) {
                           {"transcript", transcript_json(a)},
                           {"answer", last.answer},
                           {"stop", stop_reason_name(last.stop)},
-                          {"steps", last.steps},
-                          {"generation_seconds", std::chrono::duration<double>(last.generation_time).count()},
+                          {"steps", totals.steps},
+                          {"generation_seconds", std::chrono::duration<double>(totals.generation_time).count()},
+                          {"recording_seconds", std::chrono::duration<double>(totals.recording_time).count()},
+                          {"step_recording_seconds", std::chrono::duration<double>(totals.step_recording_time).count()},
                           {"interrupted", interrupted}};
-    if (last.generation_time.count() > 0)
-      out["tokens_per_second"] = double(last.steps) / std::chrono::duration<double>(last.generation_time).count();
+    // Over the whole session: generated tokens per second spent in generation
+    // (prompt prefill included, model loading and tools excluded).
+    if (totals.generation_time.count() > 0)
+      out["tokens_per_second"] = double(totals.steps) / std::chrono::duration<double>(totals.generation_time).count();
     if (finished) {
       out["session"] = f.export_path;
       out["receipt"] = trace::to_hex(finished->receipt);
