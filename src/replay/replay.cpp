@@ -158,8 +158,10 @@ class Replayer {
     ++report_.counts.prompts;
     turn_start_position_ = engine_.position();
     if (!generates) return replay_silent_turn(t, prompt);
+    // The agent's context size is not in the header: where its cache was
+    // full, the record says so (ContextFull), and replay follows the record.
     const bool fits = engine_.position() + int64_t(prompt.size()) <= engine_.context();
-    if (!fits) return replay_unfed_turn(t);
+    if (!fits || (recorded_context_full(t) && t.steps.empty())) return replay_unfed_turn(t);
     const bool ok = report_.method == Method::TeacherForced ? teacher_force(t, prompt) : regenerate(t, prompt);
     if (!ok) return false;
     return check_turn_end(t);
@@ -198,6 +200,10 @@ class Replayer {
       return diverge(std::move(d));
     }
     return true;
+  }
+
+  static bool recorded_context_full(const PlannedTurn& t) {
+    return t.end && t.end->stop_reason() == schema::StopReason::ContextFull;
   }
 
   // The prompt did not fit the KV cache: the agent generated nothing, and
@@ -259,7 +265,7 @@ class Replayer {
     // logits that chose g(i). The agent also fed g(n-1) when the cache had
     // room: it rides along as one more row (its logits are not needed),
     // which saves a forward call per turn.
-    const bool feed_last = engine_.position() + int64_t(n) < engine_.context();
+    const bool feed_last = engine_.position() + int64_t(n) < engine_.context() && !recorded_context_full(t);
     std::vector<int32_t> inputs;
     inputs.reserve(n + 1);
     inputs.push_back(prompt.back());
@@ -305,7 +311,7 @@ class Replayer {
     o.record_top_k = topk_width_;
     o.sampling = sampling_;
     o.stop_tokens = template_.stop_tokens;
-    o.feed_last = true;
+    o.feed_last = !recorded_context_full(t);  // a full cache took no more
     fed_.insert(fed_.end(), prompt.begin(), prompt.end());
     if (n == 0 && !t.end) {
       // The file stops before the turn's first step: only the prompt was fed.

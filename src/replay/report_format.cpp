@@ -34,6 +34,11 @@ std::string top_line(const std::vector<TopEntry>& top, size_t k) {
   return buf;
 }
 
+bool about_a_step(DivergenceKind k) {
+  return k == DivergenceKind::Token || k == DivergenceKind::LogitsHash || k == DivergenceKind::TopK ||
+         k == DivergenceKind::Position || k == DivergenceKind::StepCount;
+}
+
 std::string counts_line(const ReplayReport& r) {
   const ReplayCounts& c = r.counts;
   std::string s = std::to_string(c.turns) + " turns, " + std::to_string(c.steps) + " tokens";
@@ -68,7 +73,8 @@ void append_divergence(std::string& out, const Divergence& d) {
     put(out, "  replayed: ", printable(d.observed_text), "\n");
   }
   if (d.expected_hash != d.observed_hash)
-    put(out, "  logits hash: recorded ", hex64(d.expected_hash), ", replayed ", hex64(d.observed_hash), "\n");
+    put(out, d.kind == DivergenceKind::Checkpoint ? "  KV-cache hash: recorded " : "  logits hash: recorded ",
+        hex64(d.expected_hash), ", replayed ", hex64(d.observed_hash), "\n");
   if (d.earlier_drift)
     put(out, "  silent drift: the logits hash already differed at turn ", std::to_string(d.earlier_drift->turn),
         " step ", std::to_string(d.earlier_drift->step), " (position ", std::to_string(d.earlier_drift->position),
@@ -115,7 +121,10 @@ std::string format_report(const ReplayReport& r) {
     case ReplayStatus::Diverged: {
       const Divergence& d = *r.divergence;
       out += "DIVERGED at turn " + std::to_string(d.turn);
-      if (d.position >= 0) out += ", step " + std::to_string(d.step) + ", position " + std::to_string(d.position);
+      if (about_a_step(d.kind) && d.position >= 0)
+        out += ", step " + std::to_string(d.step) + ", position " + std::to_string(d.position);
+      else if (d.kind == DivergenceKind::Prompt)
+        out += ", prompt token " + std::to_string(d.step);
       out += ": " + std::string(divergence_kind_name(d.kind)) + " [" + mode_line(r) + "]\n";
       append_divergence(out, d);
       out += "  checked before it: " + counts_line(r) + "\n";

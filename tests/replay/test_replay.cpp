@@ -27,6 +27,8 @@ struct Sessions {
   std::filesystem::path sampled_topk = dir / "sampled-topk.fb";
   std::filesystem::path probes = dir / "probes.fb";
   std::filesystem::path truncated = dir / "truncated.fb";
+  std::filesystem::path full = dir / "context-full.fb";
+  std::filesystem::path unfed = dir / "unfed.fb";
 
   Sessions() {
     const std::string agent = "agent --model " + sh(model) + " --threads 2 ";
@@ -38,6 +40,12 @@ struct Sessions {
     record(agent + "--prompt 'Once upon a time' --max-tokens 16 --temperature 0.7 --top-k 20 --top-p 0.9 --seed 9 --export " +
            sh(sampled_topk));
     record(agent + "--prompt 'Hello there' --max-tokens 8 --probe layers --export " + sh(probes));
+    // A small KV cache: full in the middle of the answer, and too small for the prompt.
+    const auto prompt_tokens = size_t(trace::SessionReader(oneshot).record(0).turn_start()->prompt_tokens()->size());
+    record(agent + "--prompt 'Hello there' --max-tokens 12 --context " + std::to_string(prompt_tokens + 5) +
+           " --export " + sh(full));
+    record(agent + "--prompt 'Hello there' --max-tokens 12 --context " + std::to_string(prompt_tokens - 1) +
+           " --export " + sh(unfed));
     // Cut inside the last turn: what a killed recorder leaves.
     test::truncate_copy(multi, truncated, std::filesystem::file_size(multi) * 3 / 4);
   }
@@ -113,6 +121,16 @@ TEST_CASE("replay: untouched sessions verify, teacher-forced and regenerated ali
   SUBCASE("recorded with probes, replayed on other thread counts") {
     verifies(s.probes, "--threads 1");
     verifies(s.probes, "--threads 3 --prefill-chunk 2");
+  }
+  SUBCASE("the KV cache filled up: mid-answer, and before the answer (replayed with the model's full context)") {
+    trace::SessionReader full(s.full), unfed(s.unfed);
+    REQUIRE(full.turns().size() == 1);
+    CHECK(full.record(full.turns()[0].end_record).turn_end()->stop_reason() == schema::StopReason::ContextFull);
+    CHECK(full.turns()[0].step_count == 6);
+    CHECK(unfed.turns()[0].step_count == 0);
+    CHECK(unfed.record(unfed.turns()[0].end_record).turn_end()->stop_reason() == schema::StopReason::ContextFull);
+    verifies(s.full, "");
+    verifies(s.unfed, "");
   }
   SUBCASE("truncated: the prefix verifies, exit 3") {
     REQUIRE(trace::verify_session(s.truncated).status == trace::SessionStatus::Truncated);

@@ -303,6 +303,9 @@ int agent_command(const AgentFlags& f) {
     chat_loop(f, a, observer, writer ? &*writer : nullptr, last, totals);
   }
   const bool interrupted = g_interrupted.load() && a.stopped();
+  if (last.stop == StopReason::ContextFull && !f.json)
+    print_err("the conversation filled the KV cache (" + std::to_string(engine->context()) +
+              " positions): it ends here (--context sets the size)");
   const auto finished = a.finish();
 
   if (f.json) {
