@@ -113,11 +113,11 @@ if stage bench; then
     timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
-  # what programmatic dependent launch gains
+  # what programmatic dependent launch (off by default) gains
   m=$(synth tinyllama-1.1b bf16 hf)
-  note "bench tinyllama-1.1b bf16 without PDL"
-  REE_CUDA_PDL=0 timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
-    --modes reproducible,fast --json >"$OUT/bench-tinyllama-1.1b-bf16-nopdl.json" 2>>"$LOG" || failures+=(bench-nopdl)
+  note "bench tinyllama-1.1b bf16 with PDL"
+  REE_CUDA_PDL=1 timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
+    --modes reproducible,fast --json >"$OUT/bench-tinyllama-1.1b-bf16-pdl.json" 2>>"$LOG" || failures+=(bench-pdl)
 fi
 if stage profile; then
   # Kernel durations of decode steps (ncu serialises kernels: the sum is the
@@ -126,7 +126,7 @@ if stage profile; then
   m=$(synth tinyllama-1.1b bf16 hf)
   if [ -n "$NCU" ]; then
     note "profile: $NCU on 2 decode steps of tinyllama-1.1b bf16"
-    REE_CUDA_PDL=0 timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv --page raw --print-units base \
+    timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv --page raw --print-units base \
       "$BUILD/bin/ree-cuda-bench" --model "$m" --prompt-tokens 128 --profile-steps 2 --modes reproducible \
       >"$OUT/ncu-decode.csv" 2>>"$LOG" || failures+=(profile)
   else

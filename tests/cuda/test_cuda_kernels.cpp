@@ -10,6 +10,7 @@
 #include "cuda_test_support.h"
 #include "kernels/contract_math.h"
 #include "kernels/cuda/cuda_host_ops.h"
+#include "runtime/engine.h"
 
 using namespace ree;
 using kernels::DType;
@@ -224,26 +225,44 @@ TEST_CASE("embedding rows are exact copies in every dtype") {
   }
 }
 
-TEST_CASE("device argmax and logits hash equal the CPU's") {
+TEST_CASE("device argmax, logits hash and top-k equal the CPU's") {
   std::mt19937 rng(8);
-  for (int64_t vocab : {61, 100, 1001, 32000, 32003, 151936}) {
+  for (int64_t vocab : {61, 100, 1001, 1024, 32000, 32003, 151936}) {
     CAPTURE(vocab);
-    const int64_t T = 4;
+    const int64_t T = 5;
     std::vector<float> logits = cuda_test::random_floats(rng, size_t(T * vocab));
-    // row 1: the maximum twice (ties go to the smaller id); row 2: a NaN; row 3: a -0 maximum
+    // row 1: the maximum twice (ties go to the smaller id); row 2: NaNs (argmax
+    // -1, NaN ranks last in top-k); row 3: a ±0 maximum; row 4: many equal values
     logits[size_t(vocab + vocab / 2)] = 1e6f;
     logits[size_t(vocab + vocab / 3)] = 1e6f;
     logits[size_t(2 * vocab + 5)] = std::numeric_limits<float>::quiet_NaN();
+    logits[size_t(2 * vocab + vocab - 1)] = std::numeric_limits<float>::quiet_NaN();
     for (int64_t i = 0; i < vocab; ++i) logits[size_t(3 * vocab + i)] = -1.0f - float(i % 7);
     logits[size_t(3 * vocab + vocab - 1)] = -0.0f;
     logits[size_t(3 * vocab + vocab - 2)] = 0.0f;
-    std::vector<int32_t> argmax(static_cast<size_t>(T));
-    std::vector<uint64_t> hash(static_cast<size_t>(T));
-    cuda::host::logits_summary(logits.data(), T, vocab, argmax.data(), hash.data());
-    for (int64_t t = 0; t < T; ++t) {
-      CAPTURE(t);
-      CHECK(argmax[size_t(t)] == kernels::argmax(logits.data() + t * vocab, vocab));
-      CHECK(hash[size_t(t)] == kernels::logits_hash(logits.data() + t * vocab, vocab));
+    for (int64_t i = 0; i < vocab; ++i) logits[size_t(4 * vocab + i)] = float(i % 3) - (i % 11 == 0 ? 50.0f : 0.0f);
+    for (bool single : {true, false}) {
+      for (int k : {0, 1, 8, 16}) {
+        if (single && k > 0) continue;
+        CAPTURE(single);
+        CAPTURE(k);
+        std::vector<int32_t> argmax(static_cast<size_t>(T)), ids(size_t(T * k));
+        std::vector<uint64_t> hash(static_cast<size_t>(T));
+        std::vector<float> top(size_t(T * k));
+        cuda::host::logits_summary(logits.data(), T, vocab, k, argmax.data(), hash.data(), ids.data(), top.data(), single);
+        for (int64_t t = 0; t < T; ++t) {
+          CAPTURE(t);
+          const float* row = logits.data() + t * vocab;
+          CHECK(argmax[size_t(t)] == kernels::argmax(row, vocab));
+          CHECK(hash[size_t(t)] == kernels::logits_hash(row, vocab));
+          std::vector<TopEntry> want(static_cast<size_t>(k));
+          top_k_of(row, vocab, k, want.data());
+          for (int i = 0; i < k; ++i) {
+            CHECK(ids[size_t(t * k + i)] == want[size_t(i)].id);
+            CHECK(cuda_test::same_bits(&top[size_t(t * k + i)], &want[size_t(i)].logit, 1));
+          }
+        }
+      }
     }
   }
 }

@@ -193,8 +193,10 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(const AttentionArgs
 #pragma unroll 8
       for (int jj = 0; jj < n; ++jj) acc1 = __fmaf_rn(e[jj], v[jj * hd + d1], acc1);
     }
-    if (threadIdx.x == s_thread)
+    if (threadIdx.x == s_thread) {
+#pragma unroll 8
       for (int jj = 0; jj < n; ++jj) acc_s = __fadd_rn(acc_s, e[jj]);
+    }
     __syncthreads();  // the buffer just read is the next one filled
   }
   const bool one_chunk = npos <= kChunk;

@@ -52,7 +52,10 @@ struct CudaState {
   DeviceBuffer pos0;                    // int64: position of the first token
   DeviceBuffer argmax;                  // (max_batch) int32
   DeviceBuffer hash;                    // (max_batch) uint64
-  PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash;
+  DeviceBuffer top_ids, top_logits;     // (max_batch, kDeviceTopK)
+  DeviceBuffer summary_scratch;         // (max_batch, logits_summary_scratch_words)
+  DeviceBuffer summary_tickets;         // (max_batch), kept zero
+  PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash, host_top_ids, host_top_logits;
 };
 
 // Where per-layer probe hashes go while a forward pass runs.
@@ -91,6 +94,10 @@ class CudaEngine final : public Engine {
   float* k_cache_at(int layer) const { return state_.k_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
   float* v_cache_at(int layer) const { return state_.v_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
   bool summary_on_device() const { return model_.config.vocab_size >= 61; }
+  // Top-k entries the device summary gives (0: top-k comes from the host).
+  int device_top_k() const {
+    return single_summary_ ? 0 : int(std::min<int64_t>(cuda::kDeviceTopK, model_.config.vocab_size));
+  }
 
   const Model& model_;
   EngineOptions options_;
@@ -106,6 +113,7 @@ class CudaEngine final : public Engine {
   int64_t partial_capacity_ = 0;  // floats in state_.partials
   int64_t attention_rows_ = 0;    // query rows per attention launch
   int64_t pos_ = 0;
+  bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
 };
 
 CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model_(model), options_(options) {
@@ -119,10 +127,13 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   kv_dim_ = int64_t(c.n_kv_heads) * c.head_dim;
   q_dim_ = int64_t(c.n_heads) * c.head_dim;
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-  // PDL overlaps each kernel's start with its predecessor's end (sm_90 and
-  // newer); REE_CUDA_PDL=0 turns it off, to measure what it gains.
+  // Programmatic dependent launch (sm_90+) can overlap each kernel's start
+  // with its predecessor's end. Measured on an H100 it gained nothing inside
+  // the decode graph (docs/cuda.md), so it is off unless REE_CUDA_PDL=1.
   const char* pdl = std::getenv("REE_CUDA_PDL");
-  launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && !(pdl && std::string(pdl) == "0")};
+  launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && pdl && std::string(pdl) == "1"};
+  const char* summary = std::getenv("REE_CUDA_SUMMARY");
+  single_summary_ = summary && std::string(summary) == "single";
   // Deterministic mode has no faster order to offer on the GPU than the
   // contract's: it runs the reproducible kernels.
   const bool cublas = options.mode == kernels::Mode::Fast && cuda::fast_mode_uses_cublas(model);
@@ -199,6 +210,16 @@ void CudaEngine::allocate() {
   s.host_pos0 = PinnedBuffer(sizeof(int64_t), "the position");
   s.host_argmax = PinnedBuffer(sizeof(int32_t) * B, "argmax");
   s.host_hash = PinnedBuffer(sizeof(uint64_t) * B, "logits hashes");
+  s.top_ids = DeviceBuffer(sizeof(int32_t) * B * cuda::kDeviceTopK, "top-k");
+  s.top_logits = DeviceBuffer(sizeof(float) * B * cuda::kDeviceTopK, "top-k");
+  s.host_top_ids = PinnedBuffer(sizeof(int32_t) * B * cuda::kDeviceTopK, "top-k");
+  s.host_top_logits = PinnedBuffer(sizeof(float) * B * cuda::kDeviceTopK, "top-k");
+  if (summary_on_device()) {
+    s.summary_scratch = DeviceBuffer(sizeof(uint64_t) * B * cuda::logits_summary_scratch_words(vocab), "logits summary");
+    s.summary_tickets = DeviceBuffer(sizeof(unsigned) * B, "logits summary");
+    check(cudaMemset(s.summary_tickets.get(), 0, s.summary_tickets.bytes()), "cudaMemset");
+    cuda::prepare_logits_summary(vocab);
+  }
 }
 
 // One product W x for T rows; returns how its consumer finds the values.
@@ -255,9 +276,24 @@ void CudaEngine::enqueue_logits(int64_t first, int64_t n_out) {
     const cuda::Partials p = product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n);
     cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, launch_);
   }
-  if (summary_on_device())
-    cuda::launch_logits_summary(state_.logits.as<float>(), n_out, vocab, state_.argmax.as<int32_t>(),
-                                state_.hash.as<uint64_t>(), launch_);
+  if (!summary_on_device()) return;
+  if (single_summary_) {
+    cuda::launch_logits_summary_single(state_.logits.as<float>(), n_out, vocab, state_.argmax.as<int32_t>(),
+                                       state_.hash.as<uint64_t>(), launch_);
+    return;
+  }
+  cuda::LogitsSummaryArgs a;
+  a.logits = state_.logits.as<float>();
+  a.T = n_out;
+  a.vocab = vocab;
+  a.top_k = device_top_k();  // always the most, so one decode graph serves every request
+  a.argmax = state_.argmax.as<int32_t>();
+  a.hash = state_.hash.as<uint64_t>();
+  a.top_ids = state_.top_ids.as<int32_t>();
+  a.top_logits = state_.top_logits.as<float>();
+  a.scratch = state_.summary_scratch.as<uint64_t>();
+  a.tickets = state_.summary_tickets.as<unsigned>();
+  cuda::launch_logits_summary(a, launch_);
 }
 
 void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes) {
@@ -393,7 +429,9 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
   pos_ = pos0 + T;  // the cache now holds these positions, whatever the host does next
 
   const int64_t vocab = c.vocab_size;
-  const bool need_logits = request.top_k > 0 || request.full_logits || !summary_on_device();
+  const int top_k = std::min<int>(std::max(0, request.top_k), int(vocab));
+  const bool top_on_device = summary_on_device() && top_k <= device_top_k();
+  const bool need_logits = request.full_logits || !summary_on_device() || !top_on_device;
   std::vector<float> logits;
   if (need_logits) {
     logits.resize(size_t(n_out * vocab));
@@ -408,14 +446,23 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
     check(cudaMemcpyAsync(s.host_hash.as<uint64_t>(), s.hash.get(), sizeof(uint64_t) * size_t(n_out),
                           cudaMemcpyDeviceToHost, stream_),
           "cudaMemcpyAsync (hash)");
+    if (top_on_device && top_k > 0) {
+      const size_t n = size_t(n_out) * size_t(device_top_k());
+      check(cudaMemcpyAsync(s.host_top_ids.as<int32_t>(), s.top_ids.get(), sizeof(int32_t) * n, cudaMemcpyDeviceToHost,
+                            stream_),
+            "cudaMemcpyAsync (top-k)");
+      check(cudaMemcpyAsync(s.host_top_logits.as<float>(), s.top_logits.get(), sizeof(float) * n,
+                            cudaMemcpyDeviceToHost, stream_),
+            "cudaMemcpyAsync (top-k)");
+    }
   }
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (forward)");
 
   result.n_positions = n_out;
-  result.top_k = std::min<int>(request.top_k, int(vocab));
+  result.top_k = top_k;
   result.logits_hash.resize(size_t(n_out));
   result.argmax.resize(size_t(n_out));
-  result.top.resize(size_t(n_out) * size_t(std::max(0, result.top_k)));
+  result.top.resize(size_t(n_out) * size_t(top_k));
   for (int64_t t = 0; t < n_out; ++t) {
     const float* row = need_logits ? logits.data() + t * vocab : nullptr;
     if (summary_on_device()) {
@@ -425,7 +472,14 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
       result.logits_hash[size_t(t)] = kernels::logits_hash(row, vocab);
       result.argmax[size_t(t)] = kernels::argmax(row, vocab);
     }
-    if (result.top_k > 0) top_k_of(row, vocab, result.top_k, result.top.data() + t * result.top_k);
+    TopEntry* top = result.top.data() + t * top_k;
+    if (top_k > 0 && top_on_device) {
+      for (int i = 0; i < top_k; ++i)
+        top[i] = TopEntry{s.host_top_ids.as<int32_t>()[t * device_top_k() + i],
+                          s.host_top_logits.as<float>()[t * device_top_k() + i]};
+    } else if (top_k > 0) {
+      top_k_of(row, vocab, top_k, top);
+    }
   }
   if (request.full_logits) result.logits = std::move(logits);
   if (request.probes) {

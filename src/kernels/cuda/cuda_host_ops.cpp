@@ -180,11 +180,37 @@ void exp(const float* x, int64_t n, float* y) {
   to_host(y, d_y, size_t(n));
 }
 
-void logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* argmax, uint64_t* hash) {
+void logits_summary(const float* logits, int64_t T, int64_t vocab, int top_k, int32_t* argmax, uint64_t* hash,
+                    int32_t* top_ids, float* top_logits, bool single) {
   require_device();
   DeviceBuffer d_l = to_device(logits, size_t(T * vocab));
   DeviceBuffer d_a(sizeof(int32_t) * size_t(T), "argmax"), d_h(sizeof(uint64_t) * size_t(T), "hash");
-  launch_logits_summary(d_l.as<float>(), T, vocab, d_a.as<int32_t>(), d_h.as<uint64_t>(), Launch{});
+  if (single) {
+    launch_logits_summary_single(d_l.as<float>(), T, vocab, d_a.as<int32_t>(), d_h.as<uint64_t>(), Launch{});
+  } else {
+    DeviceBuffer d_ids(sizeof(int32_t) * size_t(T) * size_t(top_k + 1), "top-k");
+    DeviceBuffer d_top(sizeof(float) * size_t(T) * size_t(top_k + 1), "top-k");
+    DeviceBuffer d_scratch(sizeof(uint64_t) * size_t(T) * logits_summary_scratch_words(vocab), "scratch");
+    std::vector<unsigned> zeros(static_cast<size_t>(T), 0u);
+    DeviceBuffer d_tickets = to_device(zeros.data(), zeros.size());
+    prepare_logits_summary(vocab);
+    LogitsSummaryArgs a;
+    a.logits = d_l.as<float>();
+    a.T = T;
+    a.vocab = vocab;
+    a.top_k = top_k;
+    a.argmax = d_a.as<int32_t>();
+    a.hash = d_h.as<uint64_t>();
+    a.top_ids = d_ids.as<int32_t>();
+    a.top_logits = d_top.as<float>();
+    a.scratch = d_scratch.as<uint64_t>();
+    a.tickets = d_tickets.as<unsigned>();
+    launch_logits_summary(a, Launch{});
+    // twice: the tickets must have been left at zero
+    launch_logits_summary(a, Launch{});
+    to_host(top_ids, d_ids, size_t(T * top_k));
+    to_host(top_logits, d_top, size_t(T * top_k));
+  }
   to_host(argmax, d_a, size_t(T));
   to_host(hash, d_h, size_t(T));
 }

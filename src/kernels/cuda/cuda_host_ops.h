@@ -44,7 +44,10 @@ void embed(kernels::DType dtype, const uint8_t* table, int64_t rows, int64_t col
 // y = repro-v1 exp(x), evaluated by nvcc's compilation of contract_math.h.
 void exp(const float* x, int64_t n, float* y);
 
-// Per row: argmax (ties to the smallest id, -1 on NaN) and the logits hash.
-void logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* argmax, uint64_t* hash);
+// Per row: argmax (ties to the smallest id, -1 on NaN), the logits hash and
+// the top_k (<= 16) entries (ids, logits: [T][top_k]); `single` runs the
+// first, single-block kernel (argmax and hash only).
+void logits_summary(const float* logits, int64_t T, int64_t vocab, int top_k, int32_t* argmax, uint64_t* hash,
+                    int32_t* top_ids, float* top_logits, bool single = false);
 
 }  // namespace ree::cuda::host

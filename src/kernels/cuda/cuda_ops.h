@@ -148,11 +148,31 @@ void launch_combine(const Partials& p, int64_t T, float* out, const Launch& laun
 // y[i] = repro-v1 exp(x[i]) (contract_math.h compiled by nvcc; for tests).
 void launch_exp(const float* x, int64_t n, float* y, const Launch& launch);
 
-// Argmax (ties to the smallest id, -1 if any NaN) and the XXH3-64 logits hash
-// of each of T rows, computed on the device so that the vocabulary need not
-// travel to the host every step. out_argmax[T], out_hash[T].
-// Needs vocab >= 61 (xxh3_split.h); smaller vocabularies are hashed on the host.
-void launch_logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax, uint64_t* out_hash,
-                           const Launch& launch);
+// What a step needs from each of T logits rows, on the device
+// (logits_summary.cu): the XXH3-64 logits hash, the argmax (ties to the
+// smallest id, -1 if any NaN) and the best top_k <= kDeviceTopK entries in
+// the contract's order. Needs vocab >= 61 (xxh3_split.h); smaller
+// vocabularies are summarised on the host.
+inline constexpr int kDeviceTopK = 16;
+struct LogitsSummaryArgs {
+  const float* logits = nullptr;  // [T][vocab]
+  int64_t T = 0, vocab = 0;
+  int top_k = 0;                  // entries written per row (<= kDeviceTopK, <= vocab)
+  int32_t* argmax = nullptr;      // [T]
+  uint64_t* hash = nullptr;       // [T]
+  int32_t* top_ids = nullptr;     // [T][top_k]
+  float* top_logits = nullptr;    // [T][top_k]
+  uint64_t* scratch = nullptr;    // [T][logits_summary_scratch_words(vocab)]
+  unsigned* tickets = nullptr;    // [T], zero before the first launch; left zero
+};
+size_t logits_summary_scratch_words(int64_t vocab);
+// Once per vocabulary size, outside graph capture (shared-memory limit).
+void prepare_logits_summary(int64_t vocab);
+void launch_logits_summary(const LogitsSummaryArgs& a, const Launch& launch);
+
+// The first version: one block per row, argmax and hash only (logits.cu);
+// kept as a fallback (REE_CUDA_SUMMARY=single).
+void launch_logits_summary_single(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax,
+                                  uint64_t* out_hash, const Launch& launch);
 
 }  // namespace ree::cuda

@@ -1,8 +1,7 @@
 // The logits (src/kernels/hash.cpp): the lm_head product's consumer combines
-// each logit's chunk partials; the summary kernel then gives each row's greedy
-// argmax (ties to the smallest id, -1 on NaN) and its XXH3-64 logits hash on
-// the device, so a decode step moves 12 bytes to the host instead of the
-// whole vocabulary (xxh3_split.h explains how the hash is split).
+// each logit's chunk partials. Also the first, single-block version of the
+// logits summary (argmax and XXH3-64 hash; logits_summary.cu has the split
+// one that the engine uses, with top-k).
 #include "kernels/cuda/device_common.cuh"
 #include "kernels/cuda/xxh3_split.h"
 
@@ -93,7 +92,7 @@ void launch_combine(const Partials& p, int64_t T, float* out, const Launch& laun
   check_launch("combine");
 }
 
-void launch_logits_summary(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax, uint64_t* out_hash,
+void launch_logits_summary_single(const float* logits, int64_t T, int64_t vocab, int32_t* out_argmax, uint64_t* out_hash,
                            const Launch& launch) {
   if (T <= 0) return;
   if (vocab < xxh3::kMinFloats) throw std::runtime_error("cuda: logits summary needs a vocabulary of 61 or more");

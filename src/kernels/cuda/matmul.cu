@@ -86,11 +86,12 @@ struct Unit<DType::Q8_0> {
   }
 };
 
-// Unit loads per batch: all of a chunk where registers allow, fewer when many
-// tokens' accumulators are live.
+// Unit loads per batch: a whole chunk for one token (32 units of f16/bf16,
+// 16 of Q8_0; half a chunk of f32), so that each thread waits for memory
+// once per chunk; fewer when 16 tokens' accumulators are live.
 template <DType DT, int TB>
 struct Batch {
-  static constexpr int kUnits = TB > 1 ? 4 : 16;
+  static constexpr int kUnits = TB > 1 ? 4 : (DT == DType::Q8_0 ? 16 : 32);
 };
 
 // acc[t] = fma(w[e], x[t][kb + e], acc[t]) for e < n, in e order.

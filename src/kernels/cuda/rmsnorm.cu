@@ -15,7 +15,8 @@ namespace {
 constexpr int kThreads = kChunk;  // one element of the chunk per thread
 
 __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualNormArgs a) {
-  __shared__ float xs[kChunk];
+  __shared__ __align__(16) float xs[kChunk];
+  __shared__ float parts[64];  // the chunks' ss partials, read by the last block (rows of up to 16k)
   __shared__ bool last;
   __shared__ float inv_s;
   pdl_entry();
@@ -39,8 +40,18 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
   __threadfence();  // this thread's x is visible to the block that finishes last
   __syncthreads();
   if (i == 0) {
+    // the chunk's chain, four shared-memory values per load (xs is zero past len)
     float acc = 0.0f;
-    for (int k = 0; k < len; ++k) acc = __fmaf_rn(xs[k], xs[k], acc);
+    const float4* x4 = reinterpret_cast<const float4*>(xs);
+#pragma unroll 8
+    for (int k = 0; k < kChunk / 4; ++k) {
+      if (4 * k >= len) break;
+      const float4 v4 = x4[k];
+      acc = __fmaf_rn(v4.x, v4.x, acc);
+      if (4 * k + 1 < len) acc = __fmaf_rn(v4.y, v4.y, acc);
+      if (4 * k + 2 < len) acc = __fmaf_rn(v4.z, v4.z, acc);
+      if (4 * k + 3 < len) acc = __fmaf_rn(v4.w, v4.w, acc);
+    }
     a.ss_partial[t * chunks + c] = acc;
     __threadfence();
     last = atomicAdd(a.tickets + t, 1u) == unsigned(chunks - 1);
@@ -48,9 +59,11 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
   __syncthreads();
   if (!last) return;
   __threadfence();
+  for (int k = i; k < chunks; k += kThreads) parts[k] = __ldcg(a.ss_partial + t * chunks + k);
+  __syncthreads();
   if (i == 0) {
-    float ss = __ldcg(a.ss_partial + t * chunks);
-    for (int k = 1; k < chunks; ++k) ss = __fadd_rn(ss, __ldcg(a.ss_partial + t * chunks + k));
+    float ss = parts[0];
+    for (int k = 1; k < chunks; ++k) ss = __fadd_rn(ss, parts[k]);
     const float mean = __fdiv_rn(ss, float(a.dim));
     inv_s = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, a.eps)));
     a.tickets[t] = 0u;  // ready for the next launch (also inside a replayed graph)
@@ -68,6 +81,7 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
 
 void launch_residual_norm(const ResidualNormArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
+  if (chunk_count(a.dim) > 64) throw std::runtime_error("cuda: rmsnorm rows longer than 16384 are not supported");
   launch_kernel(residual_norm_kernel, dim3(unsigned(chunk_count(a.dim)), unsigned(a.T)), dim3(kThreads), 0, launch, a);
   check_launch("residual_norm");
 }
