@@ -127,7 +127,7 @@ std::string format_report(const ReplayReport& r) {
         out += ", prompt token " + std::to_string(d.step);
       out += ": " + std::string(divergence_kind_name(d.kind)) + " [" + mode_line(r) + "]\n";
       append_divergence(out, d);
-      out += "  checked before it: " + counts_line(r) + "\n";
+      out += "  checked up to it: " + counts_line(r) + "\n";
       break;
     }
   }
