@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <set>
 #include <vector>
 
@@ -105,6 +106,19 @@ TEST_CASE("CUDA reproducible mode gives the CPU's bits at every step, every dtyp
       compare(cpu, run(m, Device::Cuda, kernels::Mode::Deterministic, prompt, 0, steps, false));
     }
   }
+}
+
+TEST_CASE("with and without programmatic dependent launch, the same bits") {
+  // PDL (on by default on sm_90) only changes when kernels start; REE_CUDA_PDL=0 turns it off.
+  const auto tm = cuda_test::make_model(DType::BF16, cuda_test::ModelShape{}, 21);
+  const Model& m = tm->model;
+  const std::vector<int32_t> prompt = prompt_of(m, 40, 77);
+  const Trace cpu = run(m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, 40, false);
+  setenv("REE_CUDA_PDL", "0", 1);
+  const Trace off = run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 0, 40, false);
+  unsetenv("REE_CUDA_PDL");
+  compare(cpu, off);
+  compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 0, 40, false));
 }
 
 TEST_CASE("probes, full logits and teacher forcing match the CPU") {
