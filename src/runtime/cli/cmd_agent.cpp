@@ -362,7 +362,8 @@ void register_agent(CLI::App& app, RunSlot& run) {
   cmd->add_option("--record-top-k", f->record_top_k, "top-k candidates recorded per step")->capture_default_str();
   cmd->add_option("--probe", f->probe, "'layers': record per-layer activation hashes (for replay --locate)")
       ->capture_default_str();
-  cmd->add_option("--tool", f->tools, "external tool NAME=COMMAND (arguments JSON on stdin, stdout is the result)");
+  cmd->add_option("--tool", f->tools, "external tool NAME=COMMAND (arguments JSON on stdin, stdout is the result)")
+      ->allow_extra_args(false);  // one value per --tool, repeatable
   cmd->add_option("--tool-timeout", f->tool_timeout_s, "seconds an external tool may run")->capture_default_str();
   cmd->add_option("--read-dir", f->read_dir, "directory the read_file tool may read (disabled without it)");
   cmd->add_option("--template", f->template_name, "chat template: " + agent::known_template_ids());

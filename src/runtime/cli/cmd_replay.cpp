@@ -133,7 +133,8 @@ void register_replay(CLI::App& app, RunSlot& run) {
   cmd->add_option("--against-device", f->against_device, "--locate between this device and --device");
   cmd->add_option("--against-mode", f->against_mode, "--locate between this mode and --mode");
   cmd->add_flag("--allow-model-mismatch", f->allow_model_mismatch, "replay even if the model's digests differ");
-  cmd->add_option("--tool", f->tools, "external tool NAME=COMMAND for --rerun-tools");
+  cmd->add_option("--tool", f->tools, "external tool NAME=COMMAND for --rerun-tools")
+      ->allow_extra_args(false);  // one value per --tool, repeatable
   cmd->add_option("--read-dir", f->read_dir, "read_file's directory for --rerun-tools");
   cmd->add_option("--tool-timeout", f->tool_timeout_s, "seconds an external tool may run")->capture_default_str();
   cmd->add_flag("--json", f->json, "print the full report as JSON");
