@@ -265,11 +265,18 @@ class Replayer {
     // logits that chose g(i). The agent also fed g(n-1) when the cache had
     // room: it rides along as one more row (its logits are not needed),
     // which saves a forward call per turn.
-    const bool feed_last = engine_.position() + int64_t(n) < engine_.context() && !recorded_context_full(t);
+    // A recorded token outside the vocabulary cannot be fed: verify up to the
+    // step that claims it (the model cannot have chosen it) and stop there.
+    const size_t first_bad = size_t(std::find_if(generated.begin(), generated.end(), [&](int32_t id) {
+                                      return id < 0 || id >= model_.config.vocab_size;
+                                    }) - generated.begin());
+    const bool feed_last =
+        first_bad == n && engine_.position() + int64_t(n) < engine_.context() && !recorded_context_full(t);
     std::vector<int32_t> inputs;
     inputs.reserve(n + 1);
     inputs.push_back(prompt.back());
-    inputs.insert(inputs.end(), generated.begin(), generated.end() - (feed_last ? 0 : 1));
+    const size_t fed_steps = first_bad < n ? first_bad : (feed_last ? n : n - 1);
+    inputs.insert(inputs.end(), generated.begin(), generated.begin() + int64_t(fed_steps));
     const ForwardRequest request = [&] {
       ForwardRequest r = step_request();
       r.all_positions = true;
@@ -281,7 +288,7 @@ class Replayer {
     for (size_t begin = 0; begin < inputs.size(); begin += size_t(chunk)) {
       const size_t count = std::min(inputs.size() - begin, size_t(chunk));
       const ForwardResult fr = engine_.forward(std::span(inputs).subspan(begin, count), request);
-      for (size_t row = 0; row < count && begin + row < n; ++row) {
+      for (size_t row = 0; row < count && begin + row < n && begin + row <= first_bad; ++row) {
         const uint32_t index = uint32_t(begin + row);
         Observation o;
         o.position = fr.first_position + int64_t(row);
@@ -371,7 +378,8 @@ class Replayer {
     const bool hash_ok = rec.logits_hash() == o.hash;
     if (hash_ok) ++report_.counts.logits_matched;
     else if (!report_.first_drift) report_.first_drift = StepRef{t.turn, index, o.position, rec.logits_hash(), o.hash};
-    if (o.token != rec.token()) return diverge(step_divergence(DivergenceKind::Token, t, index, o));
+    // NaN logits choose no token at all, whatever the record says.
+    if (o.token < 0 || o.token != rec.token()) return diverge(step_divergence(DivergenceKind::Token, t, index, o));
     if (!options_.strict) return true;
     if (rec.position() != o.position) {
       Divergence d = step_divergence(DivergenceKind::Position, t, index, o);
@@ -571,7 +579,7 @@ class Replayer {
     if (report_.first_drift && (report_.first_drift->turn != t.turn || report_.first_drift->step != index))
       d.earlier_drift = report_.first_drift;
     // Context: the fed history up to this turn, then the turn's recorded tokens before the step.
-    const size_t turn_fed = size_t(turn_start_position_) + size_t(t.start->prompt_tokens()->size());
+    const size_t turn_fed = size_t(turn_start_position_) + vec(t.start->prompt_tokens()).size();
     std::vector<std::string> ctx;
     for (size_t i = turn_fed >= 6 ? turn_fed - 6 : 0; i < turn_fed && i < fed_.size(); ++i) ctx.push_back(piece(fed_[i]));
     for (uint32_t k = index >= 6 ? index - 6 : 0; k < index; ++k) ctx.push_back(piece(t.steps[k]->token()));

@@ -372,3 +372,20 @@ TEST_CASE("replay --locate between two modes") {
     CHECK(j["locate"]["message"].get<std::string>().find("identical") != std::string::npos);
   }
 }
+
+TEST_CASE("replay: a recorded token outside the vocabulary is a divergence, not a crash") {
+  Sessions& s = sessions();
+  const auto edited = s.dir / "bad-token.fb";
+  for (int32_t bad : {-5, 512, 1 << 30}) {
+    test::rewrite_session(s.oneshot, edited, [&](schema::BoundRecordT& r) {
+      if (auto* step = r.body.AsStep(); step && step->index == 3) step->token = bad;
+      return true;
+    });
+    for (const char* method : {"", "--regenerate"}) {
+      const auto j = replay(edited, method, 1);
+      CHECK(j["divergence"]["kind"] == "token");
+      CHECK(j["divergence"]["step"] == 3);
+      CHECK(j["divergence"]["expected_token"] == bad);
+    }
+  }
+}
