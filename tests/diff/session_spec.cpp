@@ -51,6 +51,14 @@ SessionSpec base_spec(uint32_t steps_per_turn, bool probes) {
   return spec;
 }
 
+void diverge(SessionSpec& spec, uint32_t turn, uint32_t step, const std::string& piece) {
+  schema::StepT& s = spec.turns[turn].steps[step];
+  std::swap(s.topk_ids[0], s.topk_ids[1]);
+  s.token = s.topk_ids[0];
+  s.piece = piece;
+  s.logits_hash ^= 0x5555;
+}
+
 void write_spec(const std::filesystem::path& path, const SessionSpec& spec) {
   trace::WriterOptions options;
   options.existing = trace::ExistingFile::Overwrite;

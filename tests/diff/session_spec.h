@@ -5,6 +5,7 @@
 // format). Shared by the diff and viewer tests. Specs copy deeply (the
 // generated object-API types have copy constructors).
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "trace/writer.h"
@@ -39,6 +40,11 @@ struct SessionSpec {
 // at max_tokens with a checkpoint. `steps_per_turn` steps each; top-k width
 // 8; step content from trace::synthetic_step (margins 0.25..2.25).
 SessionSpec base_spec(uint32_t steps_per_turn = 12, bool probes = false);
+
+// Makes step `step` of turn `turn` choose the second candidate, as a real
+// divergence does: the two best candidates swap places, the token follows,
+// the text becomes `piece`, and the logits hash changes.
+void diverge(SessionSpec& spec, uint32_t turn, uint32_t step, const std::string& piece = "<diverged>");
 
 // Writes `spec` to `path` with trace::SessionWriter (overwriting).
 void write_spec(const std::filesystem::path& path, const SessionSpec& spec);

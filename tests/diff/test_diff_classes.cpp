@@ -115,16 +115,6 @@ TEST_CASE("prompt: content, and rendered tokens alone (template/tokenizer)") {
   }
 }
 
-// b's token at (turn, step) becomes a's second candidate, as a real
-// divergence does (the logits moved, so the hash and the order change too).
-void diverge(SessionSpec& b, uint32_t turn, uint32_t step) {
-  schema::StepT& s = b.turns[turn].steps[step];
-  std::swap(s.topk_ids[0], s.topk_ids[1]);
-  s.token = s.topk_ids[0];
-  s.piece = "<diverged>";
-  s.logits_hash ^= 0x5555;
-}
-
 TEST_CASE("token: the first divergence, with both top-k lists") {
   TempDir dir("ree-diff");
   const SessionSpec a = base_spec();

@@ -6,19 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "session_spec.h"
+#include "shell_quote.h"
 #include "test_util.h"
 
 namespace ree::test {
 namespace {
-
-// The path in single quotes for the shell (built by appending: GCC 12 warns
-// falsely about `"'" + string`).
-std::string quote_path(const std::filesystem::path& path) {
-  std::string quoted(1, '\'');
-  quoted += path.string();
-  quoted += '\'';
-  return quoted;
-}
 
 struct Files {
   TempDir dir{"ree-diff-cli"};

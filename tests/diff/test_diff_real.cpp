@@ -6,17 +6,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "shell_quote.h"
 #include "test_util.h"
 
 namespace ree::test {
 namespace {
-
-std::string quote_path(const std::filesystem::path& path) {
-  std::string quoted(1, '\'');
-  quoted += path.string();
-  quoted += '\'';
-  return quoted;
-}
 
 // Records one session; `input` (chat lines) goes to stdin when not empty.
 void record(const std::filesystem::path& out, const std::string& args, const std::string& input = "") {

@@ -13,6 +13,7 @@
 
 #include "png_read.h"
 #include "session_spec.h"
+#include "shell_quote.h"
 #include "test_util.h"
 #include "theme.h"
 
@@ -28,13 +29,6 @@ void require_xvfb() {
     std::fprintf(stderr, "xvfb-run is not installed: skipping the screenshot tests\n");
     std::exit(77);
   }
-}
-
-std::string quote_path(const std::filesystem::path& path) {
-  std::string quoted(1, '\'');
-  quoted += path.string();
-  quoted += '\'';
-  return quoted;
 }
 
 struct Shot {
