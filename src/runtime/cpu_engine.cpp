@@ -117,7 +117,7 @@ ForwardResult CpuEngine::forward(std::span<const int32_t> tokens, const ForwardR
   if (pos0 + T > context_)
     throw Error("context full: " + std::to_string(pos0 + T) + " positions > " +
                 std::to_string(context_));
-  const int64_t dim = c.dim, hidden = c.hidden_dim, q_dim = int64_t(c.n_heads) * c.head_dim;
+  const int64_t dim = c.dim, hidden = c.hidden_dim;
   std::vector<uint64_t> probes;
   if (request.probes) probes.assign(T * c.n_layers * kProbesPerLayer, 0);
 
@@ -159,7 +159,6 @@ ForwardResult CpuEngine::forward(std::span<const int32_t> tokens, const ForwardR
     probe(probes, request.probes, T, l, ProbePoint::MlpOut, s.xb2.data(), dim);
     kernels::add_inplace(s.x.data(), s.xb2.data(), T * dim);
   }
-  (void)q_dim;
 
   // Final norm and logits, only for the positions the caller asked for.
   const int64_t first = request.all_positions ? 0 : T - 1;

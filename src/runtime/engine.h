@@ -73,6 +73,10 @@ class Engine {
 };
 
 std::unique_ptr<Engine> make_engine(const Model& model, const EngineOptions& options);
+// Whether this build has the CUDA engine and what device it sees (the GPU's
+// name, driver and CUDA versions, or why there is none). Defined beside
+// make_engine (ree_engines), which is where the CUDA library is linked.
+std::string cuda_status();
 std::unique_ptr<Engine> make_cpu_engine(const Model& model, const EngineOptions& options);
 
 // Feed any number of tokens in chunks of at most `chunk` (0: max_batch);

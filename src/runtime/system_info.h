@@ -14,8 +14,4 @@ struct SystemInfo {
 
 SystemInfo read_system_info();
 
-// Whether CUDA support was built and what device it sees ("not built",
-// "built, no GPU visible: <reason>", or the GPU name, driver and CUDA versions).
-std::string cuda_status();
-
 }  // namespace ree

@@ -7,6 +7,7 @@
 #include "kernels/kernels.h"
 #include "ree/version.h"
 #include "runtime/cli/commands.h"
+#include "runtime/engine.h"
 #include "runtime/system_info.h"
 
 namespace ree::cli {

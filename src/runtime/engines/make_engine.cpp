@@ -2,7 +2,6 @@
 // CUDA library (which builds on ree_runtime) can be linked in when built.
 #include "runtime/engine.h"
 #include "runtime/error.h"
-#include "runtime/system_info.h"
 
 #ifdef REE_CUDA_ENGINE
 #include "kernels/cuda/cuda_engine.h"
