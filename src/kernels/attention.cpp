@@ -12,6 +12,11 @@ namespace ree::kernels {
 
 namespace {
 
+// From this many query rows on, prefill runs the block items: a lane per query
+// row beats a lane per key position (which gathers keys by stride) once a
+// block holds about eight rows. Either gives the same bits.
+constexpr int64_t kAttentionBlockMinTokens = 8;
+
 void check_attention_args(const AttentionShape& s, int64_t t, int64_t pos0) {
   const std::string where = "kernels: attention: ";
   if (s.n_heads <= 0 || s.n_kv_heads <= 0 || s.head_dim <= 0 || s.n_heads % s.n_kv_heads != 0)
@@ -37,10 +42,21 @@ void attention(const Exec& ex, const AttentionShape& shape, const float* q, int6
   a.k_cache = k_cache;
   a.v_cache = v_cache;
   a.out = out;
+  a.t_count = t;
+  const size_t scratch_floats = size_t(attention_block_scratch(shape.head_dim, pos0, t));
+  if (t >= kAttentionBlockMinTokens) {
+    // prefill: items are (block of 16 query rows, kv head), a lane per query row
+    const int64_t items = (t + 15) / 16 * shape.n_kv_heads;
+    parallel_for(ex.pool, items, 1, [&](int64_t i0, int64_t i1, int) {
+      std::vector<float> scratch(scratch_floats);
+      kt.attention_blocks(a, i0, i1, scratch.data());
+    });
+    return;
+  }
   // items are (token, kv head); heads sharing a kv head are computed together
   const int64_t items = t * shape.n_kv_heads;
   parallel_for(ex.pool, items, 1, [&](int64_t i0, int64_t i1, int) {
-    std::vector<float> scratch(4 * size_t(pos0 + t));  // scores, then weights, of up to 4 heads
+    std::vector<float> scratch(scratch_floats);  // scores, then weights, of up to 4 heads
     kt.attention(a, i0, i1, scratch.data());
   });
 }

@@ -36,11 +36,19 @@ struct AttentionArgs {
   const float* k_cache = nullptr;
   const float* v_cache = nullptr;
   float* out = nullptr;
+  int64_t t_count = 0;  // query rows of the call (the block items need it)
 };
 
 // Items [i0, i1) of T*n_kv_heads (item = t*n_kv_heads + kv head: the query
 // heads sharing that kv head); scratch holds at least 4 * (pos0 + T) floats.
 using AttentionFn = void (*)(const AttentionArgs&, int64_t i0, int64_t i1, float* scratch);
+// Prefill: items [i0, i1) of ceil(T/16)*n_kv_heads (item = token block * n_kv_heads + kv head;
+// blocks of 16 query rows); scratch holds at least attention_block_scratch(...) floats.
+using AttentionBlockFn = AttentionFn;
+inline int64_t attention_block_scratch(int head_dim, int64_t pos0, int64_t t) {
+  const int64_t per_token = 4 * (pos0 + t), per_block = 16 * (int64_t(head_dim) + pos0 + t);
+  return per_token > per_block ? per_token : per_block;
+}
 
 struct KernelTable {
   SimdPath path = SimdPath::Scalar;
@@ -48,6 +56,7 @@ struct KernelTable {
   MatmulFn matmul_deterministic = nullptr;
   MatmulFn matmul_fast = nullptr;  // nullptr: Fast uses matmul_deterministic
   AttentionFn attention = nullptr;
+  AttentionBlockFn attention_blocks = nullptr;
   float (*dot)(const float* a, const float* b, int64_t n) = nullptr;
   // y[i] = (x[i] * inv) * w[i]
   void (*scale_mul)(const float* x, float inv, const float* w, int64_t n, float* y) = nullptr;

@@ -332,6 +332,14 @@ void attention_items(const AttentionArgs& a, int64_t i0, int64_t i1, float* scra
   }
 }
 
+}  // namespace
+}  // namespace ree::kernels
+
+#include "kernels/attention_blocks_impl.h"
+
+namespace ree::kernels {
+namespace {
+
 // ------------------------------------------------------------ element ops ----
 
 template <class V>
@@ -389,6 +397,7 @@ constexpr KernelTable make_kernel_table(SimdPath path) {
   t.matmul_reproducible = &matmul_range<V, Order::Reproducible, TILES>;
   t.matmul_deterministic = &matmul_range<V, Order::Deterministic, TILES>;
   t.attention = &attention_items<V>;
+  t.attention_blocks = &attention_block_items<V>;
   t.dot = &dot_contract;
   t.scale_mul = &scale_mul<V>;
   t.rope_row = &rope_row<V>;

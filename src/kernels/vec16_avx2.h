@@ -53,6 +53,9 @@ inline VecAvx2 vadd(VecAvx2 a, VecAvx2 b) { return {_mm256_add_ps(a.lo, b.lo), _
 inline VecAvx2 vsub(VecAvx2 a, VecAvx2 b) { return {_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)}; }
 inline VecAvx2 vmul(VecAvx2 a, VecAvx2 b) { return {_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
 inline VecAvx2 vdiv(VecAvx2 a, VecAvx2 b) { return {_mm256_div_ps(a.lo, b.lo), _mm256_div_ps(a.hi, b.hi)}; }
+inline __m256 pick_greater8(__m256 a, __m256 b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(a, b, _CMP_GT_OQ)); }
+// a > b ? a : b per lane (ordered compare), as VecScalar
+inline VecAvx2 vpick_greater(VecAvx2 a, VecAvx2 b) { return {pick_greater8(a.lo, b.lo), pick_greater8(a.hi, b.hi)}; }
 inline __m256 neg8(__m256 x) {
   return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_castps_si256(x), _mm256_set1_epi32(int32_t(0x80000000u))));
 }

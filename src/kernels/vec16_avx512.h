@@ -40,6 +40,10 @@ inline VecAvx512 vadd(VecAvx512 a, VecAvx512 b) { return {_mm512_add_ps(a.v, b.v
 inline VecAvx512 vsub(VecAvx512 a, VecAvx512 b) { return {_mm512_sub_ps(a.v, b.v)}; }
 inline VecAvx512 vmul(VecAvx512 a, VecAvx512 b) { return {_mm512_mul_ps(a.v, b.v)}; }
 inline VecAvx512 vdiv(VecAvx512 a, VecAvx512 b) { return {_mm512_div_ps(a.v, b.v)}; }
+// a > b ? a : b per lane (ordered compare), as VecScalar
+inline VecAvx512 vpick_greater(VecAvx512 a, VecAvx512 b) {
+  return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ), b.v, a.v)};
+}
 inline VecAvx512 vneg(VecAvx512 x) {
   return {_mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x.v), _mm512_set1_epi32(int32_t(0x80000000u))))};
 }

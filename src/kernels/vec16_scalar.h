@@ -76,6 +76,12 @@ inline VecScalar vdiv(const VecScalar& a, const VecScalar& b) {
   for (int i = 0; i < 16; ++i) r.v[i] = a.v[i] / b.v[i];
   return r;
 }
+// a > b ? a : b per lane (an ordered compare: a NaN a never wins, a NaN b stays)
+inline VecScalar vpick_greater(const VecScalar& a, const VecScalar& b) {
+  VecScalar r;
+  for (int i = 0; i < 16; ++i) r.v[i] = a.v[i] > b.v[i] ? a.v[i] : b.v[i];
+  return r;
+}
 inline VecScalar vexp(const VecScalar& x) {
   VecScalar r;
   for (int i = 0; i < 16; ++i) r.v[i] = contract_expf(x.v[i]);

@@ -99,6 +99,44 @@ TEST_CASE("attention: all paths and thread counts equal the contract, bit for bi
   }
 }
 
+TEST_CASE("attention: prefill in blocks of query rows equals the contract, bit for bit") {
+  // From 8 query rows on, prefill makes each lane a query row of a 16-row
+  // block (attention_blocks_impl.h); short last blocks fall back to the
+  // per-row path. Row counts straddle both, positions straddle 256-chunks,
+  // and edge values sit in the rows that only later tokens of a block see.
+  Pools pools;
+  Rng rng(44);
+  struct Shape {
+    int heads, kv_heads, hd;
+  };
+  for (Shape sh : {Shape{4, 2, 16}, Shape{6, 3, 20}, Shape{2, 1, 64}, Shape{1, 1, 288}}) {
+    for (int64_t t : {8, 16, 23, 37}) {
+      for (int64_t pos0 : {0, 5, 245}) {
+        Case c = make_case(sh.heads, sh.kv_heads, sh.hd, pos0 + t, t, 3.0f, rng);
+        const int64_t stride = c.shape.kv_stride;
+        c.v[size_t((pos0 + 3) * stride + 1)] = INFINITY;  // seen by rows 3.. only
+        c.v[size_t((pos0 + 2) * stride + 2)] = -0.0f;
+        c.k[size_t((pos0 + 5) * stride)] = 1e-40f;
+        const auto want = reference(c, c.q.data(), t, pos0);
+        for (SimdPath p : supported_paths())
+          for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pools.two, &pools.three}) {
+            CAPTURE(sh.hd);
+            CAPTURE(t);
+            CAPTURE(pos0);
+            CAPTURE(simd_name(p));
+            REQUIRE(same_bits(run(Exec{p, Mode::Reproducible, pool}, c, c.q.data(), t, pos0), want));
+          }
+      }
+    }
+  }
+  // a softmax where every score of a row is -inf or one position dominates
+  Case c = make_case(2, 2, 32, 40, 20, 1.0f, rng);
+  for (int d = 0; d < 32; ++d) c.q[size_t(d)] = 1e30f;  // row 0, head 0: scores overflow to +-inf
+  const auto want = reference(c, c.q.data(), 20, 20);
+  for (SimdPath p : supported_paths())
+    CHECK(same_bits(run(Exec{p, Mode::Reproducible, &pools.two}, c, c.q.data(), 20, 20), want));
+}
+
 TEST_CASE("attention: 600-position prefill equals decode one by one, across the 256 chunk boundary") {
   Pools pools;
   Rng rng(41);
