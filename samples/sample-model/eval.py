@@ -232,8 +232,17 @@ def main():
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--device", default="cuda")
     p.add_argument("--cpu-timing", action="store_true")
+    p.add_argument("--generate-train", nargs=2, type=int, metavar=("SEED", "N"),
+                   help="evaluate N freshly generated train-split dialogues of data seed SEED instead of --data "
+                        "(an in-distribution check)")
     args = p.parse_args()
-    report = evaluate(args.model, args.data, args.limit, args.device)
+    if args.generate_train:
+        import gen_data
+        seed, n = args.generate_train
+        report = evaluate_dialogues(args.model, gen_data.generate(seed, n, "train"), args.device)
+        report["data_file"] = f"gen_data.py --split train --seed {seed} --n {n}"
+    else:
+        report = evaluate(args.model, args.data, args.limit, args.device)
     if args.cpu_timing:
         report["cpu_timing"] = cpu_turn_timing(args.model)
     if args.report:

@@ -22,8 +22,14 @@ import json
 import random
 import sys
 
+import train_dialogues
 import train_phrasing
 from tools import calc, run_tool, tool_call_text
+
+# The train split is train_dialogues.py (v2, compositional, random file names and texts).
+# "train-v1" is the generator of the models up to 2026-11-22 (train_phrasing.py), kept
+# so that their data and holdout2's overlap report can be reproduced.
+TRAIN_V1 = "train-v1"
 
 # ---------------------------------------------------------------- user phrasings
 CALC_FRAMES = {
@@ -122,6 +128,7 @@ SYSTEMS = {
     "eval": ["You are a helpful assistant with tools: calc, now, read_file.",
              "Answer briefly and use tools for math, time and files."],
 }
+SYSTEMS[TRAIN_V1] = SYSTEMS["train"]
 OP_WORDS = {"+": ["plus", "+"], "-": ["minus", "-"], "*": ["times", "*", "multiplied by", "x"],
             "/": ["divided by", "/", "over"]}
 FOLLOWUP_OP_WORDS = {"+": ["plus"], "-": ["minus"], "*": ["times"], "/": ["divided by"]}
@@ -226,7 +233,7 @@ def calc_turn(rng, split):
     if rng.random() < 0.02:  # division by zero: the tool reports an error
         expression = f"{number(rng, False)}/0"
         spoken = rng.choice([expression, pretty(expression)])
-    if split == "train":
+    if split == TRAIN_V1:
         user = train_phrasing.calc(rng, spoken)
     else:
         user = rng.choice(CALC_FRAMES[split]).format(e=spoken)
@@ -248,7 +255,7 @@ def make_calc_turn(rng, kind, user, expression):
 def followup_turn(rng, split, previous):
     """Operate on the previous result; the expression starts with that result."""
     prev = previous["tool_output"]
-    if split == "train":
+    if split == TRAIN_V1:
         user, op, n = train_phrasing.followup(
             rng, lambda op: divisor(rng) if op == "/" else number(rng, allow_decimal=rng.random() < 0.2))
         return make_calc_turn(rng, "calc_followup", user, f"{prev}{op}{n}")
@@ -271,19 +278,19 @@ def recall_turn(rng, split, previous):
     expression = previous["call"]["arguments"]["expression"]
     result = previous["tool_output"]
     answer = rng.choice(ANSWER_RECALL).format(pretty=pretty(expression), r=result)
-    user = train_phrasing.recall(rng) if split == "train" else rng.choice(RECALL_FRAMES[split])
+    user = train_phrasing.recall(rng) if split == TRAIN_V1 else rng.choice(RECALL_FRAMES[split])
     return {"kind": "recall", "user": user, "call": None, "tool_output": None,
             "answer": answer, "expect_in_answer": result}
 
 
 def now_turn(rng, split, now_utc):
-    user = train_phrasing.now(rng) if split == "train" else rng.choice(NOW_FRAMES[split])
+    user = train_phrasing.now(rng) if split == TRAIN_V1 else rng.choice(NOW_FRAMES[split])
     return {"kind": "now", "user": user, "call": {"name": "now", "arguments": {}},
             "tool_output": now_utc, "answer": rng.choice(ANSWER_NOW).format(t=now_utc), "expect_in_answer": now_utc}
 
 
 def file_path(rng, split):
-    if split == "train":
+    if split == TRAIN_V1:
         return train_phrasing.file_path(rng, FILE_STEMS["eval"])
     stem = rng.choice(FILE_STEMS[split])
     if rng.random() < 0.3:
@@ -305,7 +312,7 @@ def file_text(rng):
 
 def read_turn(rng, split, files):
     path = file_path(rng, split)
-    missing = split == "train" and rng.random() < 0.08 and path not in files
+    missing = split == TRAIN_V1 and rng.random() < 0.08 and path not in files
     if not missing:
         files[path] = files.get(path) or file_text(rng)
     output = run_tool("read_file", {"path": path}, "", files)
@@ -313,7 +320,7 @@ def read_turn(rng, split, files):
         answer, expect = rng.choice(ANSWER_READ_MISSING).format(p=path), None
     else:
         answer, expect = rng.choice(ANSWER_READ).format(p=path, c=output), output
-    if split == "train":
+    if split == TRAIN_V1:
         user = train_phrasing.read(rng, path)
     else:
         user = rng.choice(READ_FRAMES[split]).format(p=path)
@@ -322,11 +329,11 @@ def read_turn(rng, split, files):
 
 
 def smalltalk_turn(rng, split):
-    if split == "train":
+    if split == TRAIN_V1:
         user, answer = train_phrasing.smalltalk(rng, FACTS)
         return {"kind": "smalltalk", "user": user, "call": None, "tool_output": None, "answer": answer,
                 "expect_in_answer": None}
-    column = 0 if split == "train" else 1
+    column = 0 if split == TRAIN_V1 else 1
     if rng.random() < 0.3:
         fact = rng.choice(FACTS)
         user, answer = fact[column], fact[2]
@@ -350,7 +357,7 @@ def dialogue(rng, split, index):
         last_calc = next((t for t in reversed(turns) if t["kind"] in ("calc", "calc_followup")), None)
         can_follow = last_calc is not None and turns[-1] is last_calc and last_calc["expect_in_answer"] is not None
         kinds = ["calc", "now", "read_file", "smalltalk"] + (["calc_followup", "calc_followup", "recall"] if can_follow else [])
-        follow_weights = [5, 5, 4] if split == "train" else [3, 3, 2]  # train: more follow-ups
+        follow_weights = [5, 5, 4] if split == TRAIN_V1 else [3, 3, 2]  # train: more follow-ups
         weights = [5, 2, 2, 3] + (follow_weights if can_follow else [])
         kind = rng.choices(kinds, weights=weights)[0]
         if kind == "calc":
@@ -387,7 +394,9 @@ def tool_call_content(call):
 
 
 def generate(seed, n, split):
-    rng = random.Random(f"ree-sample-{split}-{seed}")
+    if split == "train":
+        return train_dialogues.generate(seed, n)
+    rng = random.Random(f"ree-sample-{'train' if split == TRAIN_V1 else split}-{seed}")
     return [dialogue(rng, split, i) for i in range(n)]
 
 
@@ -395,7 +404,7 @@ def main():
     p = argparse.ArgumentParser(description="synthetic tool-use dialogues for the ree sample model")
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--n", type=int, required=True)
-    p.add_argument("--split", choices=["train", "eval"], required=True)
+    p.add_argument("--split", choices=["train", TRAIN_V1, "eval"], required=True)
     p.add_argument("--out", help="JSONL file (default: stdout)")
     args = p.parse_args()
     out = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
