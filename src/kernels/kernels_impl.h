@@ -127,7 +127,21 @@ inline void matmul_tile(const MatmulArgs& a, int64_t g, int64_t t) {
   for (int j = 0; j < TB; ++j) xr[j] = a.x + (t + j) * a.cols;
   V res[GB][TB];
   zero_tile(res);
-  if constexpr (ORDER == Order::Reproducible) {
+  if constexpr (ORDER == Order::Reproducible && GB * TB > 8) {
+    // Large tiles: the chunk sums r = p0, r = r + p_c live in memory (once per
+    // 256 columns), so all registers go to the GB x TB running chains.
+    alignas(64) float partial[GB][TB][kLanes];
+    for (int64_t c0 = 0; c0 < a.cols; c0 += kChunk) {
+      V acc[1][GB][TB];
+      zero_tile(acc[0]);
+      accumulate<V, DT, GB, TB, 1>(gp, xr, c0, min64(a.cols, c0 + kChunk), acc);
+      for (int i = 0; i < GB; ++i)
+        for (int j = 0; j < TB; ++j)
+          (c0 == 0 ? acc[0][i][j] : vadd(V::load(partial[i][j]), acc[0][i][j])).store(partial[i][j]);
+    }
+    for (int i = 0; i < GB; ++i)
+      for (int j = 0; j < TB; ++j) res[i][j] = V::load(partial[i][j]);
+  } else if constexpr (ORDER == Order::Reproducible) {
     for (int64_t c0 = 0; c0 < a.cols; c0 += kChunk) {
       V acc[1][GB][TB];
       zero_tile(acc[0]);
