@@ -6,11 +6,15 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <random>
 #include <set>
+#include <string>
+#include <tuple>
 #include <vector>
 
 #include "cuda_test_support.h"
 #include "kernels/contract_math.h"
+#include "kernels/cuda/cuda_engine.h"
 #include "runtime/engine.h"
 #include "runtime/error.h"
 #include "runtime/generate.h"
@@ -119,6 +123,88 @@ TEST_CASE("with and without programmatic dependent launch, the same bits") {
   unsetenv("REE_CUDA_PDL");
   compare(cpu, off);
   compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 0, 40, false));
+}
+
+// Sets environment variables for the engines made in its lifetime.
+struct EnvScope {
+  std::vector<std::string> names;
+  void set(const char* name, const char* value) {
+    setenv(name, value, 1);
+    names.emplace_back(name);
+  }
+  ~EnvScope() {
+    for (const std::string& n : names) unsetenv(n.c_str());
+  }
+};
+
+std::string decode_path_of(const Model& m) {
+  EngineOptions o;
+  o.device = Device::Cuda;
+  o.context = 64;
+  o.max_batch = 8;
+  return cuda_decode_path(*make_engine(m, o));
+}
+
+TEST_CASE("decode paths: the persistent kernel, per-phase kernels and plain kernels give the CPU's bits") {
+  struct Variant {
+    const char* decode;
+    const char* pdl;
+    const char* cooperative;
+  };
+  const Variant variants[] = {{"persistent", "0", "1"}, {"persistent", "1", "0"}, {"phases", "1", "1"},
+                              {"phases", "0", "1"},     {"kernels", "1", "1"}};
+  // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
+  // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
+  // heads, and 300 + 200 positions (crossing 256 and 512).
+  cuda_test::ModelShape wide;
+  wide.dim = 640;
+  wide.hidden = 2336;
+  wide.heads = 10;
+  wide.kv_heads = 2;
+  wide.vocab = 3001;
+  for (const auto& [shape, prompt_len, steps] :
+       {std::tuple{cuda_test::ModelShape{}, 37, 60}, std::tuple{wide, 300, 200}}) {
+    for (DType dtype : {DType::BF16, DType::Q8_0, DType::F32}) {
+      if (shape.dim == wide.dim && dtype == DType::F32) continue;
+      CAPTURE(kernels::dtype_name(dtype));
+      CAPTURE(shape.dim);
+      const auto tm = cuda_test::make_model(dtype, shape, 300 + uint32_t(dtype));
+      const Model& m = tm->model;
+      const std::vector<int32_t> prompt = prompt_of(m, prompt_len, 4242u);
+      const Trace cpu = run(m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, steps, false);
+      CHECK(std::set<int32_t>(cpu.tokens.begin(), cpu.tokens.end()).size() > 3);
+      for (const Variant& v : variants) {
+        CAPTURE(v.decode);
+        CAPTURE(v.pdl);
+        CAPTURE(v.cooperative);
+        EnvScope env;
+        env.set("REE_CUDA_DECODE", v.decode);
+        env.set("REE_CUDA_PDL", v.pdl);
+        env.set("REE_CUDA_COOPERATIVE", v.cooperative);
+        CHECK(decode_path_of(m) == v.decode);
+        compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
+      }
+    }
+  }
+}
+
+TEST_CASE("decode paths: matrices of several dtypes") {
+  const cuda_test::ModelShape shape;
+  std::mt19937 rng(77);
+  // An lm_head of another dtype than the layers: the persistent kernel runs
+  // the layers, a kernel of its own the logits.
+  auto head = cuda_test::make_model(DType::BF16, shape, 5);
+  head->model.weights.lm_head = cuda_test::random_matrix(rng, DType::F32, shape.vocab, shape.dim, -2);
+  // Layers that mix dtypes: every phase is a kernel of its own.
+  auto mixed = cuda_test::make_model(DType::BF16, shape, 6);
+  for (LayerWeights& lw : mixed->model.weights.layers) lw.w_down = cuda_test::random_matrix(rng, DType::Q8_0, shape.dim, shape.hidden);
+  CHECK(decode_path_of(head->model) == "persistent");
+  CHECK(decode_path_of(mixed->model).rfind("phases (", 0) == 0);
+  for (const Model* m : {&head->model, &mixed->model}) {
+    const std::vector<int32_t> prompt = prompt_of(*m, 30, 17);
+    compare(run(*m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, 50, false),
+            run(*m, Device::Cuda, kernels::Mode::Reproducible, prompt, 0, 50, false));
+  }
 }
 
 TEST_CASE("probes, full logits and teacher forcing match the CPU") {

@@ -5,8 +5,11 @@
 //
 // A decode step (one token, no probes) is captured once as a CUDA graph and
 // replayed: the kernels read the token and its position from device memory.
-// Each step then moves 12 bytes back (argmax and logits hash, computed on the
-// device) unless the caller asked for top-k or the full logits.
+// In reproducible and deterministic modes the step is the fused decode step
+// of decode_ops.h (one persistent kernel by default); prefill, probes and
+// fast mode's cuBLAS products use the kernels of cuda_ops.h. Each step then
+// moves 12 bytes back (argmax and logits hash, computed on the device) unless
+// the caller asked for top-k or the full logits.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +20,7 @@
 #include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/cuda_engine.h"
 #include "kernels/cuda/cuda_ops.h"
+#include "kernels/cuda/decode_ops.h"
 #include "kernels/cuda/device_weights.h"
 #include "runtime/error.h"
 
@@ -55,7 +59,22 @@ struct CudaState {
   DeviceBuffer top_ids, top_logits;     // (max_batch, kDeviceTopK)
   DeviceBuffer summary_scratch;         // (max_batch, logits_summary_scratch_words)
   DeviceBuffer summary_tickets;         // (max_batch), kept zero
+  DeviceBuffer decode_layers;           // (n_layers) cuda::DecodeLayer, for the fused decode step
+  DeviceBuffer decode_qkv, decode_gate_up;  // a fused step's q|k|v and gate|up values
+  DeviceBuffer decode_sync;             // [2] the persistent kernel's counters, kept zero
+  DeviceBuffer phase_times;             // the persistent step's time stamps (REE_CUDA_PHASE_TIMES=1)
   PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash, host_top_ids, host_top_logits;
+};
+
+// How a decode step runs (REE_CUDA_DECODE selects; docs/cuda.md).
+enum class DecodePath { Persistent, Phases, Kernels };
+
+// Mean duration of each kind of phase over the timed persistent steps.
+struct PhaseClock {
+  std::vector<double> sum_us = std::vector<double>(6, 0.0);  // by cuda::DecodePhase
+  std::vector<int64_t> count = std::vector<int64_t>(6, 0);
+  double step_sum_us = 0;
+  int64_t steps = 0;
 };
 
 // Where per-layer probe hashes go while a forward pass runs.
@@ -91,6 +110,19 @@ class CudaEngine final : public Engine {
   void enqueue_logits(int64_t first, int64_t n_out);
   void probe(const ProbeSink* sink, int layer, ProbePoint point, const float* rows);
   void run_decode_graph();
+  void choose_decode_path();
+  void prepare_fused_decode();
+  void enqueue_decode_step();
+  void enqueue_summary(int64_t n_out);
+  void record_phase_times();
+
+ public:
+  std::string decode_path_name() const;
+  std::vector<std::pair<std::string, double>> phase_means() const;
+  int64_t timed_steps() const { return clock_.steps; }
+  double mean_step_us() const { return clock_.steps ? clock_.step_sum_us / double(clock_.steps) : 0.0; }
+
+ private:
   float* k_cache_at(int layer) const { return state_.k_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
   float* v_cache_at(int layer) const { return state_.v_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
   bool summary_on_device() const { return model_.config.vocab_size >= 61; }
@@ -114,6 +146,11 @@ class CudaEngine final : public Engine {
   int64_t attention_rows_ = 0;    // query rows per attention launch
   int64_t pos_ = 0;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
+  DecodePath decode_path_ = DecodePath::Kernels;
+  std::string decode_note_;        // why the path is slower than asked, if it is
+  bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
+  cuda::DecodeArgs decode_;        // the fused step's arguments (decode_path_ != Kernels)
+  PhaseClock clock_;
 };
 
 CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model_(model), options_(options) {
@@ -144,6 +181,8 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
     low_ = cuda::low_precision_for(weights_.lm_head.dtype);
   }
   allocate();
+  choose_decode_path();
+  if (decode_path_ != DecodePath::Kernels) prepare_fused_decode();
 }
 
 CudaEngine::~CudaEngine() {
@@ -277,6 +316,12 @@ void CudaEngine::enqueue_logits(int64_t first, int64_t n_out) {
     const cuda::Partials p = product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n);
     cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, launch_);
   }
+  enqueue_summary(n_out);
+}
+
+// Hash, argmax and top-k of the first n_out logits rows, on the device.
+void CudaEngine::enqueue_summary(int64_t n_out) {
+  const int64_t vocab = model_.config.vocab_size;
   if (!summary_on_device()) return;
   if (single_summary_) {
     cuda::launch_logits_summary_single(state_.logits.as<float>(), n_out, vocab, state_.argmax.as<int32_t>(),
@@ -372,12 +417,157 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
   enqueue_logits(first, n_out);
 }
 
+// REE_CUDA_DECODE = persistent (the default) | phases | kernels. The fused
+// step needs the GPU-layout matrices (not fast mode's cuBLAS ones) and a
+// shape decode_ops.h supports; the persistent kernel also needs one dtype
+// for every layer matrix and a cooperative launch.
+void CudaEngine::choose_decode_path() {
+  const char* env = std::getenv("REE_CUDA_DECODE");
+  const std::string want = env ? env : "persistent";
+  if (want == "kernels") return;
+  if (want != "persistent" && want != "phases")
+    throw Error("REE_CUDA_DECODE: '" + want + "' is not persistent, phases or kernels");
+  const char* coop = std::getenv("REE_CUDA_COOPERATIVE");
+  cooperative_ = !(coop && std::string(coop) == "0");
+  const cuda::DeviceWeights& w = weights_;
+  bool one_dtype = true;
+  for (const cuda::DeviceLayer& l : w.layers)
+    for (const cuda::DeviceMatrix* m : {&l.qkv, &l.wo, &l.gate_up, &l.down}) {
+      if (m->cublas) {
+        decode_note_ = "fast mode's cuBLAS products run as kernels";
+        return;
+      }
+      one_dtype = one_dtype && m->dtype == w.layers[0].qkv.dtype;
+    }
+  if (w.lm_head.cublas) {
+    decode_note_ = "fast mode's cuBLAS products run as kernels";
+    return;
+  }
+  const ModelConfig& c = model_.config;
+  cuda::DecodeArgs& a = decode_;
+  a.dim = c.dim;
+  a.hidden = c.hidden_dim;
+  a.n_layers = c.n_layers;
+  a.n_heads = c.n_heads;
+  a.n_kv_heads = c.n_kv_heads;
+  a.head_dim = c.head_dim;
+  a.eps = c.norm_eps;
+  a.context = context_;
+  a.layer_dtype = w.layers[0].qkv.dtype;
+  a.embedding_dtype = w.embedding_dtype;
+  a.embedding = static_cast<const uint8_t*>(w.embedding.get());
+  a.embedding_row_bytes = w.embedding_row_bytes;
+  a.final_norm = w.final_norm.as<float>();
+  a.lm_head = w.lm_head.gpu;
+  if (const char* why = cuda::decode_unsupported(a)) {
+    decode_note_ = std::string("the fused decode step does not support ") + why;
+    return;
+  }
+  decode_path_ = want == "phases" ? DecodePath::Phases : DecodePath::Persistent;
+  if (decode_path_ == DecodePath::Persistent && !one_dtype) {
+    decode_path_ = DecodePath::Phases;
+    decode_note_ = "layer matrices of several dtypes run as phases";
+  }
+}
+
+void CudaEngine::prepare_fused_decode() {
+  const ModelConfig& c = model_.config;
+  CudaState& s = state_;
+  std::vector<cuda::DecodeLayer> layers(size_t(c.n_layers));
+  for (int l = 0; l < c.n_layers; ++l) {
+    const cuda::DeviceLayer& w = weights_.layers[size_t(l)];
+    cuda::DecodeLayer& d = layers[size_t(l)];
+    d.qkv = w.qkv.gpu;
+    d.wo = w.wo.gpu;
+    d.gate_up = w.gate_up.gpu;
+    d.down = w.down.gpu;
+    d.attn_norm = w.attn_norm.as<float>();
+    d.ffn_norm = w.ffn_norm.as<float>();
+    d.k_cache = k_cache_at(l);
+    d.v_cache = v_cache_at(l);
+  }
+  s.decode_layers = cuda::upload(layers.data(), layers.size() * sizeof(cuda::DecodeLayer), "the decode step");
+  s.decode_qkv = DeviceBuffer(sizeof(float) * size_t(q_dim_ + 2 * kv_dim_), "the decode step");
+  s.decode_gate_up = DeviceBuffer(sizeof(float) * 2 * size_t(c.hidden_dim), "the decode step");
+  s.decode_sync = DeviceBuffer(2 * sizeof(unsigned), "the decode step");
+  check(cudaMemset(s.decode_sync.get(), 0, s.decode_sync.bytes()), "cudaMemset");
+  cuda::DecodeArgs& a = decode_;
+  a.layers = s.decode_layers.as<cuda::DecodeLayer>();
+  a.rope_cos = s.rope_cos.as<float>();
+  a.rope_sin = s.rope_sin.as<float>();
+  a.token = s.tokens.as<int32_t>();
+  a.pos = s.pos0.as<int64_t>();
+  a.x = s.x.as<float>();
+  a.qkv = s.decode_qkv.as<float>();
+  a.att = s.att.as<float>();
+  a.gate_up = s.decode_gate_up.as<float>();
+  a.scores = s.scores.as<float>();
+  a.logits = s.logits.as<float>();
+  a.sync = s.decode_sync.as<unsigned>();
+  cuda::prepare_decode(a);
+  if (decode_path_ == DecodePath::Persistent && cuda::decode_persistent_blocks(a) <= 0) {
+    decode_path_ = DecodePath::Phases;
+    decode_note_ = "the persistent kernel does not fit on an SM";
+  }
+  const char* times = std::getenv("REE_CUDA_PHASE_TIMES");
+  if (decode_path_ == DecodePath::Persistent && times && std::string(times) == "1") {
+    s.phase_times = DeviceBuffer(sizeof(unsigned long long) * size_t(cuda::decode_phase_count(c.n_layers)),
+                                 "phase times");
+    a.phase_times = s.phase_times.as<unsigned long long>();
+  }
+}
+
+// One token, no probes: what the decode graph holds.
+void CudaEngine::enqueue_decode_step() {
+  switch (decode_path_) {
+    case DecodePath::Kernels: return enqueue_forward(1, 0, 1, nullptr);
+    case DecodePath::Persistent: cuda::launch_decode_persistent(decode_, cooperative_, launch_); break;
+    case DecodePath::Phases: cuda::launch_decode_phases(decode_, launch_); break;
+  }
+  enqueue_summary(1);
+}
+
+void CudaEngine::record_phase_times() {
+  const int n = cuda::decode_phase_count(model_.config.n_layers);
+  std::vector<unsigned long long> t(static_cast<size_t>(n));
+  check(cudaMemcpy(t.data(), state_.phase_times.get(), t.size() * sizeof(t[0]), cudaMemcpyDeviceToHost),
+        "cudaMemcpy (phase times)");
+  const int L = model_.config.n_layers;
+  // An lm_head of another dtype than the layers runs after the kernel, untimed.
+  const int timed = cuda::kDecodePhasesPerLayer * L + (decode_.lm_head.layout.dtype == decode_.layer_dtype ? 1 : 0);
+  for (int i = 0; i < timed; ++i) {
+    const int kind = i == cuda::kDecodePhasesPerLayer * L ? int(cuda::DecodePhase::LmHead) : i % cuda::kDecodePhasesPerLayer;
+    const unsigned long long end = i + 1 < timed ? t[size_t(i) + 2] : t[size_t(n) - 1];
+    clock_.sum_us[size_t(kind)] += double(end - t[size_t(i) + 1]) / 1e3;
+    clock_.count[size_t(kind)] += 1;
+  }
+  clock_.step_sum_us += double(t[size_t(n) - 1] - t[0]) / 1e3;
+  clock_.steps += 1;
+}
+
+std::string CudaEngine::decode_path_name() const {
+  const char* name = decode_path_ == DecodePath::Persistent ? "persistent"
+                     : decode_path_ == DecodePath::Phases ? "phases"
+                                                          : "kernels";
+  return decode_note_.empty() ? name : std::string(name) + " (" + decode_note_ + ")";
+}
+
+std::vector<std::pair<std::string, double>> CudaEngine::phase_means() const {
+  static const char* const kNames[] = {"qkv (norm + q|k|v product)", "attention (RoPE, cache, attention)",
+                                       "out (o product + residual)", "gate_up (norm + gate|up product)",
+                                       "down (SwiGLU + down product + residual)", "lm_head (norm + logits)"};
+  std::vector<std::pair<std::string, double>> r;
+  for (size_t k = 0; k < 6; ++k)
+    if (clock_.count[k] > 0) r.emplace_back(kNames[k], clock_.sum_us[k] / double(clock_.count[k]));
+  return r;
+}
+
 void CudaEngine::run_decode_graph() {
   if (decode_graph_ == nullptr) {
     cudaGraph_t graph = nullptr;
     check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     try {
-      enqueue_forward(1, 0, 1, nullptr);
+      enqueue_decode_step();
     } catch (...) {
       cudaStreamEndCapture(stream_, &graph);
       if (graph) cudaGraphDestroy(graph);
@@ -458,6 +648,7 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
     }
   }
   check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize (forward)");
+  if (T == 1 && !request.probes && state_.phase_times.get() != nullptr) record_phase_times();
 
   result.n_positions = n_out;
   result.top_k = top_k;
@@ -508,6 +699,21 @@ uint64_t CudaEngine::kv_state_hash() const {
 
 std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions& options) {
   return std::make_unique<CudaEngine>(model, options);
+}
+
+std::string cuda_decode_path(const Engine& engine) {
+  const auto* e = dynamic_cast<const CudaEngine*>(&engine);
+  return e ? e->decode_path_name() : std::string();
+}
+
+CudaPhaseTimes cuda_decode_phase_times(const Engine& engine) {
+  CudaPhaseTimes r;
+  if (const auto* e = dynamic_cast<const CudaEngine*>(&engine)) {
+    r.phases = e->phase_means();
+    r.steps = e->timed_steps();
+    r.step_us = e->mean_step_us();
+  }
+  return r;
 }
 
 }  // namespace ree

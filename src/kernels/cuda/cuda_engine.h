@@ -3,6 +3,8 @@
 // and `ree info`). CudaEngine itself is private to cuda_engine.cpp.
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "runtime/engine.h"
 
@@ -12,6 +14,22 @@ namespace ree {
 // ("--device cuda: no CUDA device visible (cudaGetDeviceCount: ...)") or
 // the model does not fit, never crashes.
 std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions& options);
+
+// How the engine runs a decode step: "persistent", "phases" or "kernels"
+// (docs/cuda.md), with the reason in parentheses when it is not what
+// REE_CUDA_DECODE asked for; empty for an engine that is not CUDA's.
+std::string cuda_decode_path(const Engine& engine);
+
+// With REE_CUDA_PHASE_TIMES=1, the persistent decode step stamps the GPU's
+// clock at every phase boundary: the mean duration of each kind of phase
+// (microseconds) and of the whole kernel, over `steps` decode steps. For
+// ree-cuda-bench; empty otherwise.
+struct CudaPhaseTimes {
+  std::vector<std::pair<std::string, double>> phases;
+  double step_us = 0;
+  int64_t steps = 0;
+};
+CudaPhaseTimes cuda_decode_phase_times(const Engine& engine);
 
 // For `ree info`: "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB), driver
 // 13.0, CUDA runtime 13.0", or "built, no GPU visible: <reason>".

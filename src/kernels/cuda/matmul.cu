@@ -11,6 +11,7 @@
 // load; U units are loaded before the first is used, to keep enough bytes in
 // flight for the memory-bound decode step.
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/weight_units.cuh"
 
 namespace ree::cuda {
 namespace {
@@ -30,60 +31,6 @@ struct MatmulParams {
   int64_t T = 0;
   float* out = nullptr;
   Partials gate_up;  // when set, x = silu(gate) * up of this product (rows: gate then up, cols of each)
-};
-
-template <DType DT>
-struct Unit;
-
-template <>
-struct Unit<DType::F32> {
-  static constexpr int kElems = 4;
-  __device__ static void unpack(const uint4 u, float, float (&w)[4]) {
-    w[0] = __uint_as_float(u.x);
-    w[1] = __uint_as_float(u.y);
-    w[2] = __uint_as_float(u.z);
-    w[3] = __uint_as_float(u.w);
-  }
-};
-
-template <>
-struct Unit<DType::BF16> {
-  static constexpr int kElems = 8;
-  __device__ static void unpack(const uint4 u, float, float (&w)[8]) {
-    const uint32_t v[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      w[2 * i] = __uint_as_float(v[i] << 16);  // element 2i is the low half (little endian)
-      w[2 * i + 1] = __uint_as_float(v[i] & 0xffff0000u);
-    }
-  }
-};
-
-template <>
-struct Unit<DType::F16> {
-  static constexpr int kElems = 8;
-  __device__ static void unpack(const uint4 u, float, float (&w)[8]) {
-    const uint32_t v[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {  // f16 -> f32 is exact for every finite value
-      w[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(v[i] & 0xffffu)));
-      w[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(v[i] >> 16)));
-    }
-  }
-};
-
-template <>
-struct Unit<DType::Q8_0> {
-  static constexpr int kElems = 16;
-  // float(q) * d is exact (8-bit times 11-bit significands).
-  __device__ static void unpack(const uint4 u, float d, float (&w)[16]) {
-    const uint32_t v[4] = {u.x, u.y, u.z, u.w};
-#pragma unroll
-    for (int i = 0; i < 16; ++i) {
-      const int q = static_cast<int8_t>((v[i / 4] >> (8 * (i % 4))) & 0xffu);
-      w[i] = __fmul_rn(__int2float_rn(q), d);
-    }
-  }
 };
 
 // Unit loads per batch: a whole chunk for one token (32 units of f16/bf16,
