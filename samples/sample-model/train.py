@@ -32,6 +32,12 @@ from template import SPECIAL_SYMBOLS, TEMPLATE_NAME, encode_conversation, end_id
 MODEL_SHAPE = dict(hidden_size=320, intermediate_size=832, num_hidden_layers=10, num_attention_heads=10,
                    num_key_value_heads=5, max_position_embeddings=2048)
 TOKENIZER_VOCAB = 2048
+# The space is a piece of its own (a user-defined symbol, id 10), never merged into a word:
+# a word then encodes to the same pieces after a space, at the start of a message, after a
+# quote or inside a path, so copying a path or a file text is copying equal tokens. With
+# "▁word" pieces (v1), "home/x.log" in the user's message started with "▁home" and in the
+# call's JSON with "home", and the model had to know each word's spelling to copy it.
+SPACE_PIECE = "\u2581"
 MAX_TOKENS = 512  # dialogues longer than this are dropped from training
 
 
@@ -91,7 +97,7 @@ def train_tokenizer(dialogues, workdir, seed):
         input=corpus, model_prefix=os.path.join(workdir, "tokenizer"), model_type="bpe",
         vocab_size=TOKENIZER_VOCAB, byte_fallback=True, normalization_rule_name="identity",
         add_dummy_prefix=False, remove_extra_whitespaces=False, split_digits=True,
-        user_defined_symbols=SPECIAL_SYMBOLS, unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
+        user_defined_symbols=SPECIAL_SYMBOLS + [SPACE_PIECE], unk_id=0, bos_id=1, eos_id=2, pad_id=-1,
         character_coverage=1.0, num_threads=1, hard_vocab_limit=False, minloglevel=2)
     path = os.path.join(workdir, "tokenizer.model")
     return spm.SentencePieceProcessor(model_file=path), path

@@ -59,7 +59,7 @@ LEADS = ["hey", "hi", "hello", "ok", "okay", "so", "well", "alright", "um", "oh"
          "new question", "one thing", "wait", "hi again", "thanks", "cool", "great"]
 TAILS = ["please", "thanks", "thank you", "for me", "if you can", "real quick", "asap", "pls", "thx", "quickly",
          "right now", "when you get a chance", "ok", "if possible", "would you", "buddy", "mate", "my friend",
-         "again", "as well", "too", "now", "for a second"]
+         "again", "as well", "too", "now", "for a second", "then", "then", "there"]
 ENDS = ["?", "?", ".", "!", "", "", "...", " ?", "?!", " :-)", "."]
 LEAD_SENTENCES = [  # a sentence before the request (statements that ask for nothing)
     "I'm at work.", "Long day today.", "I'm doing some planning.", "My kid asked me this.", "Just checking.",
@@ -67,6 +67,10 @@ LEAD_SENTENCES = [  # a sentence before the request (statements that ask for not
     "I was wondering.", "It's for my homework.", "I'm cooking dinner.", "Random thought.", "Here's one.",
     "I'm on the train.", "Doing taxes.", "My boss wants this.", "Before I forget.", "Still there?",
 ]
+
+
+TRAIL_SENTENCES = ["I need it for work.", "Thanks in advance.", "No rush.", "It's urgent.", "Just curious.",
+                   "That would help a lot.", "Appreciated.", "I'll wait.", "Ta.", "Back in a minute."]
 
 
 def compose(rng, core, typo_rate=0.04):
@@ -80,6 +84,8 @@ def compose(rng, core, typo_rate=0.04):
     if rng.random() < 0.2:
         text += rng.choice([" ", ", "]) + rng.choice(TAILS)
     text += rng.choice(ENDS)
+    if rng.random() < 0.06:
+        text += " " + rng.choice(LEAD_SENTENCES + TRAIL_SENTENCES)
     return tx.recase(rng, tx.noisy(rng, text, typo_rate if rng.random() < 0.5 else 0.0))
 
 
@@ -310,7 +316,9 @@ RECALL_OBJECTS = ["the result", "the answer", "that number", "the last result", 
 RECALL_WHOLE = ["what did you just compute", "what did you get", "what was that again", "what did it come to",
                 "repeat that", "say that again", "come again", "what was it", "which number was it",
                 "what did the calculation give", "what was the outcome", "wait, what was the answer",
-                "what did you calculate"]
+                "what did you calculate", "what number did you get", "what did you end up with", "what was the figure",
+                "what number came out", "how much was it", "what was the final number", "what did that give",
+                "which result did you get", "remind me what it was", "what was your result", "tell me the number again"]
 
 
 def recall_user(rng):
@@ -355,7 +363,13 @@ READ_HEADS = ["read {f}", "open {f}", "show me {f}", "show {f}", "cat {f}", "pri
               "what's the text of {f}", "{f}", "{f} please", "what does it say in {f}", "let me see {f}",
               "open up {f}", "check what's in {f}", "look inside {f}", "read {f} aloud", "read {f} to me",
               "use read_file on {f}", "dump {f}", "show the contents of {f}", "what is {f} about", "{f}?",
-              "scan {f}", "skim {f}", "read back {f}", "can i see {f}", "what's {f} say"]
+              "scan {f}", "skim {f}", "read back {f}", "can i see {f}", "what's {f} say",
+              # words after the path: the path ends at the space (v1 glued them on: "schedule.log and")
+              "open {f} and read it out", "look at {f} and summarize it", "check {f} and let me know what it says",
+              "read {f} and quote it", "go over {f} and report back", "{f}: what's in it", "fetch {f} so i can see it",
+              "open {f} and tell me the contents", "read {f} and tell me", "pull {f} up and read it",
+              "load {f} and show me the text", "{f} - what does it say", "read {f} then summarise it",
+              "glance at {f} and tell me what's there", "take {f} and read it back to me"]
 FILE_REFS = ["{p}", "{p}", "{p}", "{p}", "the file {p}", "file {p}", "the document {p}",
              "{p} file", "the note {p}", "the text file {p}", "my notes in {p}"]
 BARE_REFS = ["the file {p}", "the file called {p}", "the file named {p}", "file {p}", "a file called {p}",
@@ -555,6 +569,42 @@ def now_turn(rng, now_utc):
             "answer": rng.choice(ANSWER_NOW).format(t=now_utc), "expect_in_answer": now_utc}
 
 
+def natural_text(rng):
+    """A file text of natural sentences: what users write (requests, statements, small
+    talk), so that copying is learnt on common words too, not only on rare ones (v1
+    rewrote "The workshop starts at" into "The workshop FIs at"). A request inside a
+    file is quoted, never executed."""
+    pieces = []
+    for _ in range(rng.choices([1, 2, 3], weights=[5, 3, 1])[0]):
+        r = rng.random()
+        if r < 0.3:
+            pieces.append(fill(rng.choice(STATEMENT_FORMS + TRAP_FORMS), **word_slots(rng)))
+        elif r < 0.45:
+            pieces.append(fill(rng.choice(OFFTOPIC_FORMS), **word_slots(rng)) + "?")
+        elif r < 0.6:
+            pieces.append(calc_user(rng, spoken_expression(rng)[0]))
+        elif r < 0.7:
+            pieces.append(now_user(rng))
+        elif r < 0.8:
+            pieces.append(rng.choice(SMALLTALK[rng.choice(sorted(SMALLTALK))]))
+        else:
+            pieces.append(fill(rng.choice(NOTE_FORMS), **word_slots(rng), time=f"{rng.randint(1, 12)}:{rng.choice(['00', '15', '30', '45'])}",
+                               item=rng.choice(tx.WORDS), item2=rng.choice(tx.WORDS), name2=rng.choice(tx.NAMES)))
+    text = " ".join(p[:1].upper() + p[1:] + ("" if p[-1:] in ".?!" else ".") for p in pieces)
+    return text
+
+
+NOTE_FORMS = [  # everyday notes with verbs and function words
+    "{name} comes on {day} at {time}", "the {word} starts at {time} in room {n}", "call {name} back before {day}",
+    "remember to buy {item} and {item2}", "{name} is on call this {day}", "the train leaves at {time}",
+    "pick up the {item} on the way home", "{name} owes {name2} {n} dollars", "meeting moved to {day}",
+    "the door code is {n}", "lunch with {name} on {day}", "water the {item}s every {day}",
+    "{name} brings the {item} on {day}", "the key is under the {item}", "send the {item} to {name} by {day}",
+    "ask {name} about the {item}", "{n} boxes of {item} arrived", "the {item} is broken again",
+    "do not forget the {item}", "{name} will be late on {day}", "book a table for {n} at {time}",
+]
+
+
 def read_turn(rng, files):
     has_extension = rng.random() < 0.92
     if files and rng.random() < 0.1:  # the same file again
@@ -564,7 +614,7 @@ def read_turn(rng, files):
         path = tx.file_path(rng, has_extension)
     missing = path not in files and rng.random() < 0.08
     if not missing:
-        files.setdefault(path, tx.file_content(rng))
+        files.setdefault(path, natural_text(rng) if rng.random() < 0.35 else tx.file_content(rng))
     output = run_tool("read_file", {"path": path}, "", files)
     if missing:
         answer, expect = rng.choice(ANSWER_READ_MISSING).format(p=path), None

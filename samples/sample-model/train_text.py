@@ -88,7 +88,13 @@ profile photos playlist syllabus grades proposal contract policy handbook tutori
 version patch issue fixes metrics stats figures sheet ledger receipt delivery shipment stock prices offer
 sales leads temp scratch misc random things stuff info details overview intro weekly monthly yearly forecast
 """
-WORDS = sorted({w for w in _WORDS.split() if w not in HELD_OUT_WORDS})
+_COMMON = """
+home work docs shared personal private public old new final draft data files notes tmp archive projects
+downloads desktop documents pictures music videos src lib bin etc var usr mnt backup reports logs config
+team group family school office client server web app site mail inbox outbox drafts sent trash misc
+time date today week month day hour minute second year start end next last first open close read write
+"""
+WORDS = sorted({w for w in (_WORDS + _COMMON).split() if w not in HELD_OUT_WORDS})
 
 NAMES = ["Ada", "Alan", "Amara", "Ana", "Arjun", "Ben", "Bianca", "Boris", "Carlos", "Chen", "Chloe", "Dana",
          "Daniel", "Diego", "Elena", "Elif", "Emma", "Fatima", "Finn", "Grace", "Hana", "Hugo", "Ivy", "Jamal",
