@@ -73,7 +73,7 @@ nvcc --version | tail -2 >>"$LOG" 2>&1
 if stage build; then
   run configure 300 cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DREE_VIEWER=OFF
   run build 540 cmake --build $BUILD -j "$JOBS" --target ree ree-cuda-bench ree-cuda-check \
-    cuda_layout cuda_kernels cuda_model
+    cuda_layout cuda_kernels cuda_decode cuda_model
   "$REE" info >>"$LOG" 2>&1
 fi
 [ -x "$REE" ] || { note "no ree executable: stopping"; exit 1; }
@@ -81,7 +81,7 @@ fi
 # --- tests -------------------------------------------------------------------
 if stage tests; then
   # The test executables directly (a carried build has no usable CTest files).
-  for t in cuda_layout cuda_kernels cuda_model; do
+  for t in cuda_layout cuda_kernels cuda_decode cuda_model; do
     exe=$(find "$BUILD" -name "$t" -type f -perm -u+x | head -1)
     if [ -z "$exe" ]; then
       note "test $t: not built"
@@ -104,6 +104,7 @@ mkdir -p "$MODELS"
 # --- benchmarks -------------------------------------------------------------------
 if stage bench; then
   BENCH=$BUILD/bin/ree-cuda-bench
+  # the figures with the settings ree ships (REE_CUDA_* unset)
   for spec in "tinyllama-1.1b bf16" "stories15m bf16" "tinyllama-1.1b q8_0"; do
     set -- $spec
     fmt=hf
@@ -113,20 +114,23 @@ if stage bench; then
     timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
-  # what programmatic dependent launch (on by default on sm_90) gains
+  # every decode path with and without programmatic dependent launch, and the
+  # persistent kernel's phase clock
   m=$(synth tinyllama-1.1b bf16 hf)
-  note "bench tinyllama-1.1b bf16 without PDL"
-  REE_CUDA_PDL=0 timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
-    --modes reproducible,fast --json >"$OUT/bench-tinyllama-1.1b-bf16-nopdl.json" 2>>"$LOG" || failures+=(bench-nopdl)
+  note "bench tinyllama-1.1b bf16: decode paths and PDL"
+  timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
+    --variants persistent/pdl1,persistent/pdl0,phases/pdl1,phases/pdl0,kernels/pdl1,kernels/pdl0 \
+    --phase-times 256 --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
 fi
 if stage profile; then
   # Kernel durations of decode steps (ncu serialises kernels: the sum is the
-  # GPU work of a step without launch gaps).
+  # GPU work of a step without launch gaps), with one kernel per phase.
   NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
   m=$(synth tinyllama-1.1b bf16 hf)
   if [ -n "$NCU" ]; then
-    note "profile: $NCU on 2 decode steps of tinyllama-1.1b bf16"
-    timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv --page raw --print-units base \
+    note "profile: $NCU on 2 decode steps of tinyllama-1.1b bf16 (REE_CUDA_DECODE=${REE_PROFILE_DECODE:-phases})"
+    REE_CUDA_DECODE=${REE_PROFILE_DECODE:-phases} timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv \
+      --page raw --print-units base \
       "$BUILD/bin/ree-cuda-bench" --model "$m" --prompt-tokens 128 --profile-steps 2 --modes reproducible \
       >"$OUT/ncu-decode.csv" 2>>"$LOG" || failures+=(profile)
   else
@@ -149,6 +153,11 @@ if stage check; then
   done
   m=$(synth tinyllama-1.1b bf16 hf)
   run check-tinyllama-bf16 400 "$CHECK" --model "$m" --prompt-lengths 37,300 --chunks 0,64 --steps 200
+  # the other decode paths on the real shape (the default is the persistent kernel)
+  for path in phases kernels; do
+    run "check-tinyllama-bf16-$path" 300 env REE_CUDA_DECODE=$path "$CHECK" --model "$m" --prompt-lengths 300 \
+      --chunks 0 --steps 200
+  done
 fi
 
 # --- cross-device session replay (once `ree agent` and `ree replay` exist) --------
@@ -178,8 +187,9 @@ import csv, collections, re, sys
 rows = [r for r in csv.reader(l for l in open(sys.argv[1]) if l.startswith('"'))]
 head, rows = rows[0], rows[2:] if len(rows) > 2 and not rows[1][0].isdigit() else rows[1:]
 name, grid, dur = head.index("Kernel Name"), head.index("Grid Size"), head.index("gpu__time_duration.sum")
-embeds = [i for i, r in enumerate(rows) if "embed_kernel" in r[name]]
-step = rows[embeds[-1]:] if embeds else rows
+# the last decode step: the kernels after the second-to-last logits summary
+ends = [i for i, r in enumerate(rows) if "summary_kernel" in r[name]]
+step = rows[ends[-2] + 1:ends[-1] + 1] if len(ends) >= 2 else rows
 by = collections.OrderedDict()
 for r in step:
     k = r[name].replace("ree::cuda::(anonymous namespace)::", "").replace("ree::kernels::", "").split("(ree::cuda")[0]
@@ -201,8 +211,14 @@ name = sys.argv[1].rsplit("/", 1)[-1]
 if "modes" in d:
     print(f"{name}: read {d['read_bandwidth_gbs']:.0f} GB/s, roofline {d['roofline_tokens_per_s']:.0f} tok/s")
     for m in d["modes"]:
-        print(f"  {m['mode']:13s} prefill {m['prefill_tokens_per_s']:8.0f}  decode {m['decode_tokens_per_s']:7.1f}"
-              f"  decode+top8 {m['decode_topk8_tokens_per_s']:7.1f}  roofline {100*m['roofline_ratio']:5.1f}%")
+        print(f"  {m['mode']:13s} {m.get('variant') or '(default)':16s} prefill {m['prefill_tokens_per_s']:8.0f}"
+              f"  decode {m['decode_tokens_per_s']:7.1f}  decode+top8 {m['decode_topk8_tokens_per_s']:7.1f}"
+              f"  roofline {100*m['roofline_ratio']:5.1f}%  {m.get('decode_path', '')}")
+    pt = d.get("phase_times")
+    if pt:
+        print(f"  phase clock ({pt['decode_path']}, {pt['steps']} steps): {pt['kernel_us']:.1f} us per step")
+        for p in pt["phases"]:
+            print(f"    {p['phase']:42s} {p['mean_us']:8.2f} us each {p['per_step_us']:9.1f} us per step")
     for p in d.get("products_t1", []):
         print(f"  product {p['product']:8s} repro {p['reproducible_gbs']:6.0f} GB/s  cublas {p.get('cublas_gbs', 0):6.0f} GB/s")
 else:

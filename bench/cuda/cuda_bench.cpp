@@ -2,15 +2,23 @@
 // measured memory bandwidth.
 //   ree-cuda-bench --model DIR [--prompt-tokens 128] [--decode-tokens 256]
 //                  [--modes reproducible,fast] [--repeats 3] [--json]
+//                  [--variants persistent/pdl1,phases/pdl1,kernels/pdl0,...]
+//                  [--phase-times 64]
 // Prints, per mode: prefill tokens/s, decode tokens/s (plain forward: argmax
 // and logits hash on the device) and decode tokens/s with a top-8 request
 // (what generation asks for: the logits row comes to the host), and the
 // decode roofline ratio = decode tokens/s / (read bandwidth / bytes a step
 // must read). Also times each of the model's matrix products alone, for the
 // reproducible kernel and cuBLAS, as GB/s.
+//
+// --variants runs each mode once per decode path (REE_CUDA_DECODE) and PDL
+// setting (REE_CUDA_PDL) in this one process; --phase-times N runs N decode
+// steps of the persistent kernel with its phase clock on (REE_CUDA_PHASE_TIMES)
+// and reports the mean time of each kind of phase.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -32,13 +40,39 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 struct ModeFigures {
-  std::string mode;
+  std::string mode, variant, decode_path;
   double prefill_tps = 0, decode_tps = 0, decode_topk_tps = 0;
   uint64_t last_hash = 0;
 };
 
-ModeFigures bench_mode(const Model& model, kernels::Mode mode, int64_t prompt_tokens, int64_t decode_tokens,
-                       int repeats) {
+// A decode path and PDL setting: "persistent/pdl1" sets REE_CUDA_DECODE=persistent
+// and REE_CUDA_PDL=1 for the engines made while it is applied; "" changes nothing.
+struct Variant {
+  std::string name;
+  void apply() const {
+    if (name.empty()) return;
+    const size_t slash = name.find('/');
+    setenv("REE_CUDA_DECODE", name.substr(0, slash).c_str(), 1);
+    if (slash != std::string::npos) setenv("REE_CUDA_PDL", name.substr(slash + 1) == "pdl1" ? "1" : "0", 1);
+  }
+};
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i <= s.size()) {
+    const size_t j = s.find(',', i);
+    const std::string part = s.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    if (!part.empty()) out.push_back(part);
+    if (j == std::string::npos) break;
+    i = j + 1;
+  }
+  return out;
+}
+
+ModeFigures bench_mode(const Model& model, kernels::Mode mode, const Variant& variant, int64_t prompt_tokens,
+                       int64_t decode_tokens, int repeats) {
+  variant.apply();
   EngineOptions o;
   o.device = Device::Cuda;
   o.mode = mode;
@@ -54,6 +88,8 @@ ModeFigures bench_mode(const Model& model, kernels::Mode mode, int64_t prompt_to
   }
   ModeFigures fig;
   fig.mode = kernels::mode_name(mode);
+  fig.variant = variant.name;
+  fig.decode_path = cuda_decode_path(*engine);
   ForwardRequest topk;
   topk.top_k = 8;
   for (int r = 0; r < repeats + 1; ++r) {  // the first run warms up (graph capture, cuBLAS heuristics)
@@ -83,6 +119,33 @@ ModeFigures bench_mode(const Model& model, kernels::Mode mode, int64_t prompt_to
     fig.decode_topk_tps = std::max(fig.decode_topk_tps, decode_topk);
   }
   return fig;
+}
+
+// The persistent kernel's phase clock over `steps` decode steps after the prompt.
+nlohmann::json phase_times(const Model& model, kernels::Mode mode, int64_t prompt_tokens, int64_t steps) {
+  Variant{"persistent"}.apply();
+  setenv("REE_CUDA_PHASE_TIMES", "1", 1);
+  EngineOptions o;
+  o.device = Device::Cuda;
+  o.mode = mode;
+  o.context = std::min<int64_t>(model.config.max_seq_len, prompt_tokens + steps + 2);
+  o.max_batch = std::max<int64_t>(prompt_tokens, 1);
+  auto engine = make_engine(model, o);
+  unsetenv("REE_CUDA_PHASE_TIMES");
+  std::vector<int32_t> prompt(static_cast<size_t>(prompt_tokens), 5);
+  ForwardResult fr = engine->forward(prompt, ForwardRequest{});
+  for (int64_t i = 0; i < steps; ++i) {
+    const int32_t one[1] = {fr.argmax.back() >= 0 ? fr.argmax.back() : 3};
+    fr = engine->forward(one, ForwardRequest{});
+  }
+  const CudaPhaseTimes t = cuda_decode_phase_times(*engine);
+  nlohmann::json j = {{"decode_path", cuda_decode_path(*engine)}, {"steps", t.steps}, {"kernel_us", t.step_us},
+                      {"phases", nlohmann::json::array()}};
+  const double per_layer = double(model.config.n_layers);
+  for (const auto& [name, us] : t.phases)
+    j["phases"].push_back({{"phase", name}, {"mean_us", us},
+                           {"per_step_us", us * (name.rfind("lm_head", 0) == 0 ? 1.0 : per_layer)}});
+  return j;
 }
 
 // One product alone at T = 1: the reproducible kernel on a matrix of this
@@ -129,6 +192,8 @@ int main(int argc, char** argv) {
   int64_t prompt_tokens = 128, decode_tokens = 256;
   int repeats = 3;
   int profile_steps = 0;
+  int64_t phase_steps = 0;
+  std::string variants;
   bool json = false;
   app.add_option("--model", model_path, "model directory or GGUF file")->required();
   app.add_option("--prompt-tokens", prompt_tokens, "prefill length")->capture_default_str();
@@ -137,6 +202,9 @@ int main(int argc, char** argv) {
   app.add_option("--repeats", repeats, "timed runs per mode (best is reported)")->capture_default_str();
   app.add_option("--profile-steps", profile_steps,
                  "only prefill, then this many decode steps in the first mode (for a profiler such as ncu)");
+  app.add_option("--variants", variants,
+                 "decode paths and PDL settings to run each mode with, e.g. persistent/pdl1,phases/pdl0,kernels/pdl1");
+  app.add_option("--phase-times", phase_steps, "decode steps to time phase by phase (persistent kernel's clock)");
   app.add_flag("--json", json, "machine-readable output");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -154,7 +222,7 @@ int main(int argc, char** argv) {
       const size_t comma = modes.find(',');
       const auto mode = kernels::parse_mode(modes.substr(0, comma));
       if (!mode) throw Error("--modes: unknown mode");
-      const ModeFigures f = bench_mode(model, *mode, prompt_tokens, profile_steps, 0);
+      const ModeFigures f = bench_mode(model, *mode, Variant{}, prompt_tokens, profile_steps, 0);
       std::printf("profiled %s: prefill %lld tokens, %d decode steps (hash %016llx)\n", f.mode.c_str(),
                   (long long)prompt_tokens, profile_steps, (unsigned long long)f.last_hash);
       return 0;
@@ -174,28 +242,30 @@ int main(int argc, char** argv) {
     products.push_back(bench_product("down", dt, c.dim, c.hidden_dim));
     products.push_back(bench_product("lm_head", model.weights.lm_head.dtype, c.vocab_size, c.dim));
 
+    std::vector<Variant> vs;
+    for (const std::string& v : split_commas(variants)) vs.push_back(Variant{v});
+    if (vs.empty()) vs.push_back(Variant{});
     std::vector<ModeFigures> figs;
-    size_t i = 0;
-    while (i < modes.size()) {
-      const size_t j = modes.find(',', i);
-      const std::string name = modes.substr(i, j == std::string::npos ? std::string::npos : j - i);
+    for (const std::string& name : split_commas(modes)) {
       const auto mode = kernels::parse_mode(name);
       if (!mode) throw Error("--modes: unknown mode '" + name + "'");
-      figs.push_back(bench_mode(model, *mode, prompt_tokens, decode_tokens, repeats));
-      if (j == std::string::npos) break;
-      i = j + 1;
+      for (const Variant& v : vs) figs.push_back(bench_mode(model, *mode, v, prompt_tokens, decode_tokens, repeats));
     }
+    nlohmann::json phases;
+    if (phase_steps > 0) phases = phase_times(model, kernels::Mode::Reproducible, prompt_tokens, phase_steps);
 
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& f : figs)
-      rows.push_back({{"mode", f.mode}, {"prefill_tokens_per_s", f.prefill_tps}, {"decode_tokens_per_s", f.decode_tps},
+      rows.push_back({{"mode", f.mode}, {"variant", f.variant}, {"decode_path", f.decode_path},
+                      {"prefill_tokens_per_s", f.prefill_tps}, {"decode_tokens_per_s", f.decode_tps},
                       {"decode_topk8_tokens_per_s", f.decode_topk_tps}, {"roofline_ratio", f.decode_tps / roofline_tps},
                       {"last_logits_hash", f.last_hash}});
-    const nlohmann::json out = {
+    nlohmann::json out = {
         {"device", cuda_device_status()}, {"model", model.identity.name}, {"dtype", kernels::dtype_name(dt)},
         {"read_bandwidth_gbs", bw.read_gbs}, {"copy_bandwidth_gbs", bw.copy_gbs}, {"bytes_per_token", bytes_per_token},
         {"roofline_tokens_per_s", roofline_tps}, {"prompt_tokens", prompt_tokens}, {"decode_tokens", decode_tokens},
         {"modes", rows}, {"products_t1", products}};
+    if (!phases.is_null()) out["phase_times"] = phases;
     if (json) {
       std::printf("%s\n", out.dump(2).c_str());
       return 0;
@@ -204,10 +274,19 @@ int main(int argc, char** argv) {
                 model.identity.name.c_str(), kernels::dtype_name(dt), bytes_per_token / 1e6);
     std::printf("GPU read bandwidth %.0f GB/s (copy %.0f GB/s) -> decode roofline %.0f tokens/s\n", bw.read_gbs,
                 bw.copy_gbs, roofline_tps);
-    std::printf("%-14s %14s %14s %18s %9s\n", "mode", "prefill tok/s", "decode tok/s", "decode+top8 tok/s", "roofline");
+    std::printf("%-14s %-18s %14s %14s %18s %9s\n", "mode", "variant", "prefill tok/s", "decode tok/s",
+                "decode+top8 tok/s", "roofline");
     for (const auto& f : figs)
-      std::printf("%-14s %14.0f %14.1f %18.1f %8.0f%%\n", f.mode.c_str(), f.prefill_tps, f.decode_tps, f.decode_topk_tps,
-                  100.0 * f.decode_tps / roofline_tps);
+      std::printf("%-14s %-18s %14.0f %14.1f %18.1f %8.0f%%   %s\n", f.mode.c_str(),
+                  f.variant.empty() ? "(default)" : f.variant.c_str(), f.prefill_tps, f.decode_tps, f.decode_topk_tps,
+                  100.0 * f.decode_tps / roofline_tps, f.decode_path.c_str());
+    if (!phases.is_null()) {
+      std::printf("persistent decode kernel: %.1f us per step (%lld steps)\n", phases["kernel_us"].get<double>(),
+                  (long long)phases["steps"].get<int64_t>());
+      for (const auto& p : phases["phases"])
+        std::printf("  %-42s %8.2f us each %9.1f us per step\n", p["phase"].get<std::string>().c_str(),
+                    p["mean_us"].get<double>(), p["per_step_us"].get<double>());
+    }
     for (const auto& p : products)
       std::printf("product %-8s %6lld x %-6lld repro %7.1f us %6.0f GB/s   cublas %7.1f us %6.0f GB/s\n",
                   p["product"].get<std::string>().c_str(), (long long)p["rows"].get<int64_t>(),

@@ -149,6 +149,7 @@ class CudaEngine final : public Engine {
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
+  int persistent_blocks_ = 0;      // one per SM
   cuda::DecodeArgs decode_;        // the fused step's arguments (decode_path_ != Kernels)
   PhaseClock clock_;
 };
@@ -505,7 +506,8 @@ void CudaEngine::prepare_fused_decode() {
   a.logits = s.logits.as<float>();
   a.sync = s.decode_sync.as<unsigned>();
   cuda::prepare_decode(a);
-  if (decode_path_ == DecodePath::Persistent && cuda::decode_persistent_blocks(a) <= 0) {
+  persistent_blocks_ = decode_path_ == DecodePath::Persistent ? cuda::decode_persistent_blocks(a) : 0;
+  if (decode_path_ == DecodePath::Persistent && persistent_blocks_ <= 0) {
     decode_path_ = DecodePath::Phases;
     decode_note_ = "the persistent kernel does not fit on an SM";
   }
@@ -521,7 +523,7 @@ void CudaEngine::prepare_fused_decode() {
 void CudaEngine::enqueue_decode_step() {
   switch (decode_path_) {
     case DecodePath::Kernels: return enqueue_forward(1, 0, 1, nullptr);
-    case DecodePath::Persistent: cuda::launch_decode_persistent(decode_, cooperative_, launch_); break;
+    case DecodePath::Persistent: cuda::launch_decode_persistent(decode_, persistent_blocks_, cooperative_, launch_); break;
     case DecodePath::Phases: cuda::launch_decode_phases(decode_, launch_); break;
   }
   enqueue_summary(1);
