@@ -1,18 +1,26 @@
-// calc: exact decimal arithmetic. Expected values are derived independently:
-// random integer expressions against __int128 arithmetic, decimals against
-// integers scaled by powers of ten, division against long division done
-// digit by digit here, and the documented rounding rule checked as a property.
+// calc: exact arithmetic, answered as samples/sample-model/tools.py answers (the
+// sample model was trained on that script's outputs). Expected values are derived
+// independently: random integer expressions against __int128 arithmetic, decimals
+// against integers scaled by powers of ten, non-terminating quotients against long
+// division done digit by digit here, and thousands of random expressions, malformed
+// ones included, against tools.py itself (Python's Fraction) when python3 is there.
 #include <doctest/doctest.h>
 
 // GCC 12 reports -Wrestrict falsely for `"literal" + std::string` chains
 // (GCC bug 105651); this file builds many such expressions.
 #pragma GCC diagnostic ignored "-Wrestrict"
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/agent/calc.h"
 #include "runtime/agent/decimal.h"
+#include "test_util.h"
 
 using ree::agent::calc_evaluate;
 
@@ -62,6 +70,8 @@ TEST_CASE("calc: the examples the sample model was trained on") {
   CHECK(ok("0.1 + 0.2") == "0.3");  // exact, not binary floating point
   CHECK(ok("5 - 5") == "0");
   CHECK(ok("-0 * 3") == "0");
+  CHECK(ok("2*-3") == "-6");
+  CHECK(ok("100000000000*100000000000") == "10000000000000000000000");
   CHECK(ok(".5 + .5") == "1");
   CHECK(ok("1.50") == "1.5");
 }
@@ -97,7 +107,7 @@ TEST_CASE("calc: decimals agree with integers scaled by powers of ten") {
   }
 }
 
-TEST_CASE("calc: division is exact when the quotient terminates within 20 digits") {
+TEST_CASE("calc: a terminating quotient is printed exactly, however long") {
   std::mt19937_64 rng(11);
   std::uniform_int_distribution<int64_t> q(-99999999, 99999999);
   std::uniform_int_distribution<int64_t> d(1, 99999);
@@ -106,122 +116,164 @@ TEST_CASE("calc: division is exact when the quotient terminates within 20 digits
     const __int128 dividend = (__int128)quotient * divisor;
     REQUIRE(ok(i128_to_string(dividend) + "/" + std::to_string(divisor)) == std::to_string(quotient));
   }
-  // Powers of two and five terminate: 1/2^k has k fractional digits.
-  std::string expected = "0.5";
-  __int128 pow2 = 2;
-  for (int k = 1; k <= 20; ++k) {
-    // 1/2^k = 5^k / 10^k
-    __int128 five = 1;
-    for (int j = 0; j < k; ++j) five *= 5;
+  // 1/2^k = 5^k / 10^k has k fractional digits, more than the 10 of a rounded result.
+  __int128 pow2 = 2, five = 5;
+  for (int k = 1; k <= 25; ++k) {
     REQUIRE(ok("1/" + i128_to_string(pow2)) == scaled_to_string(five, k));
     pow2 *= 2;
+    five *= 5;
   }
+  CHECK(ok("1/3*3") == "1");  // exact arithmetic: nothing is rounded inside the expression
+  CHECK(ok("(1/7)*14 - 2") == "0");
+  CHECK(ok("2/6") == "0.3333333333");
 }
 
-TEST_CASE("calc: non-terminating quotients have 20 significant digits, rounded half to even") {
-  // Long division done here, digit by digit, to 21 digits; then the rule.
-  auto reference = [](int64_t num, int64_t den) {
-    std::string digits;
-    int64_t rem = num % den;
-    int64_t integer = num / den;
-    std::string int_part = std::to_string(integer);
-    int frac_digits = integer == 0 ? 0 : -int(int_part.size());
-    // Collect fractional digits until 20 significant digits and one more are known.
-    std::string frac;
-    std::string sig = integer == 0 ? "" : int_part;
-    while (sig.size() < 21) {
-      rem *= 10;
-      const int64_t digit = rem / den;
-      rem %= den;
-      frac += char('0' + digit);
-      if (!sig.empty() || digit != 0) sig += char('0' + digit);
-    }
-    (void)frac_digits;
-    // Round the 21st significant digit (no exact ties here: the remainder is non-zero).
-    const bool up = sig[20] >= '5';
-    std::string kept = frac.substr(0, frac.size() - 1);
-    std::string all = (integer == 0 ? "" : int_part) + kept;
-    // Add one at the last kept digit.
-    if (up) {
-      int i = int(all.size()) - 1;
-      while (i >= 0 && all[size_t(i)] == '9') all[size_t(i--)] = '0';
-      if (i >= 0) ++all[size_t(i)];
-      else all.insert(all.begin(), '1');
-    }
-    const size_t int_len = all.size() - kept.size();
-    std::string out = int_len == 0 ? "0" : all.substr(0, int_len);
-    std::string f = all.substr(int_len);
-    while (!f.empty() && f.back() == '0') f.pop_back();
-    return f.empty() ? out : out + "." + f;
-  };
-  CHECK(ok("1/3") == "0.33333333333333333333");
-  CHECK(ok("2/3") == "0.66666666666666666667");
-  for (int64_t den : {3, 7, 11, 13, 17, 19, 23, 97, 101, 9973}) {
-    for (int64_t num : {1, 2, 5, 10, 22, 1000, 123457}) {
+namespace {
+// num/den to 10 decimal places, rounded half to even, by long division here.
+std::string rounded_10(int64_t num, int64_t den) {
+  const bool negative = num < 0;
+  num = negative ? -num : num;
+  std::string all = std::to_string(num / den);
+  int64_t rem = num % den;
+  for (int i = 0; i < 10; ++i) {
+    rem *= 10;
+    all += char('0' + rem / den);
+    rem %= den;
+  }
+  // Round on what is left: 2*rem against den (a tie goes to the even last digit).
+  const bool up = 2 * rem > den || (2 * rem == den && (all.back() - '0') % 2 == 1);
+  if (up) {
+    int i = int(all.size()) - 1;
+    while (i >= 0 && all[size_t(i)] == '9') all[size_t(i--)] = '0';
+    if (i >= 0) ++all[size_t(i)];
+    else all.insert(all.begin(), '1');
+  }
+  std::string whole = all.substr(0, all.size() - 10), f = all.substr(all.size() - 10);
+  while (!f.empty() && f.back() == '0') f.pop_back();
+  const std::string out = f.empty() ? whole : whole + "." + f;
+  return out == "0" || !negative ? out : "-" + out;
+}
+}  // namespace
+
+TEST_CASE("calc: a quotient that does not terminate is rounded half to even to 10 places") {
+  CHECK(ok("10/3") == "3.3333333333");
+  CHECK(ok("2/3") == "0.6666666667");
+  CHECK(ok("-2/3") == "-0.6666666667");
+  CHECK(ok("1/7") == "0.1428571429");
+  CHECK(ok("1/30000000000") == "0");  // rounds to zero: "0", never "-0"
+  CHECK(ok("-1/30000000000") == "0");
+  for (int64_t den : {3LL, 7LL, 11LL, 13LL, 17LL, 19LL, 23LL, 97LL, 101LL, 9973LL, 30000000001LL}) {
+    for (int64_t num : {1LL, 2LL, 5LL, 10LL, 22LL, 1000LL, 123457LL, 99999999LL}) {
       if (num % den == 0) continue;
       INFO(num << "/" << den);
-      CHECK(ok(std::to_string(num) + "/" + std::to_string(den)) == reference(num, den));
-      CHECK(ok(std::string("-") + std::to_string(num) + "/" + std::to_string(den)) == std::string("-") + reference(num, den));
+      CHECK(ok(std::to_string(num) + "/" + std::to_string(den)) == rounded_10(num, den));
+      CHECK(ok("-" + std::to_string(num) + "/" + std::to_string(den)) == rounded_10(-num, den));
     }
   }
-  // An exact tie at the 21st digit rounds to even: 0.5 * 10^-20 steps.
-  CHECK(ok("100000000000000000001/2") == "50000000000000000000");  // 5.00000000000000000005e19 -> even
-  CHECK(ok("100000000000000000003/2") == "50000000000000000002");  // ...015 -> ...02 (half to even)
+  // An exact tie at the 11th place cannot occur: it needs a reduced denominator of
+  // only 2s and 5s, and such a value terminates and is printed exactly. Just above
+  // and just below a half unit, both signs:
+  CHECK(ok("1/3 + 0.00000000005") == "0.3333333334");
+  CHECK(ok("0.00000000005 - 1/3") == "-0.3333333333");
+  CHECK(ok("0.00000000005") == "0.00000000005");  // terminates: printed in full, not rounded
 }
 
-TEST_CASE("calc: errors are results, not exceptions") {
-  struct Case {
-    const char* expr;
-    const char* message_part;
-  };
-  for (const Case c : {Case{"1/0", "division by zero"}, Case{"1/(2-2)", "division by zero"},
-                       Case{"", "empty"}, Case{"   ", "empty"}, Case{"1 +", "expected a number"},
-                       Case{"(1", "expected ')'"}, Case{"1)", "unexpected ')'"}, Case{"2^3", "unexpected '^'"},
-                       Case{"1e5", "unexpected 'e'"}, Case{"1.2.3", "malformed number"}, Case{".", "malformed number"},
-                       Case{"abc", "unexpected 'a'"}}) {
-    const auto r = calc_evaluate(c.expr);
-    INFO(c.expr << " -> " << r.text);
+TEST_CASE("calc: errors are results with tools.py's two texts") {
+  for (const char* expr : {"1/0", "1/(2-2)", "(1-1)/(2-2)", "5/0+", "1/0)"}) {
+    const auto r = calc_evaluate(expr);
+    INFO(expr << " -> " << r.text);
     CHECK_FALSE(r.ok);
-    CHECK(r.text.find(c.message_part) != std::string::npos);
+    CHECK(r.text == "error: division by zero");
+  }
+  for (const char* expr : {"", "   ", "()", "1 +", "(1", "1)", "2^3", "1e5", "5.", "1.2.3", ".", "abc", "1\t+2",
+                           "((1)", "1 2", "+", "12*7\n", "\xd9\xa3"}) {
+    const auto r = calc_evaluate(expr);
+    INFO("'" << expr << "' -> " << r.text);
+    CHECK_FALSE(r.ok);
+    CHECK(r.text == "error: invalid expression");
   }
 }
 
-TEST_CASE("calc: limits bound the work a hostile expression can cause") {
-  std::string deep(ree::agent::kMaxNesting + 5, '(');
-  deep += "1";
-  deep += std::string(ree::agent::kMaxNesting + 5, ')');
-  auto r = calc_evaluate(deep);
-  CHECK_FALSE(r.ok);
-  CHECK(r.text.find("nesting") != std::string::npos);
+TEST_CASE("calc: limits are tools.py's (200 characters, 32 nested factors)") {
+  using ree::agent::kMaxExpressionLength;
+  using ree::agent::kMaxNesting;
+  std::string at_limit = "1";
+  while (at_limit.size() + 2 <= kMaxExpressionLength) at_limit += "+1";
+  CHECK(ok(at_limit) == std::to_string((at_limit.size() + 1) / 2));
+  CHECK(calc_evaluate(std::string(kMaxExpressionLength + 1, '1')).text == "error: invalid expression");
+  CHECK(ok(std::string(kMaxExpressionLength - 1, ' ') + "1") == "1");
+  // Characters are code points, as Python's len(): 150 two-byte characters are 150,
+  // under the limit (and then invalid for their syntax, with the same text).
+  std::string wide;
+  for (int i = 0; i < 150; ++i) wide += "\xc3\xa9";
+  CHECK(calc_evaluate(wide).text == "error: invalid expression");
+  // A number inside 31 brackets is a factor at depth 32: allowed; 32 brackets are not.
+  auto nested = [](int n) { return std::string(size_t(n), '(') + "7" + std::string(size_t(n), ')'); };
+  CHECK(ok(nested(kMaxNesting - 1)) == "7");
+  CHECK(calc_evaluate(nested(kMaxNesting)).text == "error: invalid expression");
+  CHECK(ok(std::string(size_t(kMaxNesting - 1), '-') + "7") == "-7");
+  CHECK(calc_evaluate(std::string(size_t(kMaxNesting), '-') + "7").text == "error: invalid expression");
+  // The biggest numbers 200 characters allow stay exact.
+  const std::string big(98, '9');
+  const auto r = calc_evaluate(big + "*" + big);
+  REQUIRE(r.ok);
+  CHECK(r.text == std::string(97, '9') + "8" + std::string(97, '0') + "1");
+}
 
-  std::string minus(200, '-');
-  r = calc_evaluate(minus + "1");
-  CHECK_FALSE(r.ok);
-
-  r = calc_evaluate(std::string(ree::agent::kMaxExpressionLength + 1, '1'));
-  CHECK_FALSE(r.ok);
-
-  // Each (1/3) has a 20-digit mantissa 3.3e19; 60 of them multiply to ~1170 digits: refused.
-  std::string big = "(1/3)";
-  for (int i = 0; i < 59; ++i) big += "*(1/3)";
-  REQUIRE(big.size() < ree::agent::kMaxExpressionLength);
-  r = calc_evaluate(big);
-  CHECK_FALSE(r.ok);
-  CHECK(r.text.find("more than 1000 digits") != std::string::npos);
-
-  // Just under the limit is fine: (10^100)^9 has 901 digits.
-  std::string p(101, '0');
-  p[0] = '1';
-  std::string e = p;
-  for (int i = 0; i < 8; ++i) {
-    e += '*';
-    e += p;
+TEST_CASE("calc: every answer is tools.py's, on random and malformed expressions") {
+  // Python's Fraction arithmetic in samples/sample-model/tools.py is the reference.
+  if (std::system("python3 -c 'import fractions' > /dev/null 2>&1") != 0) {
+    MESSAGE("python3 not found: the comparison with tools.py is skipped");
+    return;
   }
-  const auto ok900 = calc_evaluate(e);
-  REQUIRE(ok900.ok);
-  std::string expected(901, '0');
-  expected[0] = '1';
-  CHECK(ok900.text == expected);
+  std::mt19937_64 rng(20261122);
+  const std::string alphabet = "0123456789012345678901234567890123456789.+-*/() ";
+  const uint64_t magnitudes[] = {10, 100, 10000, 10000000};
+  auto number = [&] {
+    std::string s = std::to_string(rng() % magnitudes[rng() % 4]);
+    if (rng() % 3 == 0) s += "." + std::to_string(rng() % 1000);
+    return s;
+  };
+  std::vector<std::string> exprs;
+  for (int i = 0; i < 1500; ++i) {  // well-formed: operands, operators, brackets, signs
+    std::string e = number();
+    for (int k = int(rng() % 4); k >= 0; --k) {
+      e += std::string(1, "+-*/"[rng() % 4]) + (rng() % 5 == 0 ? "(" + number() + "-" + number() + ")" : number());
+      if (rng() % 6 == 0) e = "(" + e + ")";
+      if (rng() % 8 == 0) e = "-" + e;
+    }
+    exprs.push_back(e);
+  }
+  for (int i = 0; i < 1500; ++i) {  // random strings over the expression alphabet
+    std::string e;
+    for (int k = int(rng() % 12); k >= 0; --k) e += alphabet[rng() % alphabet.size()];
+    exprs.push_back(e);
+  }
+  ree::test::TempDir dir("ree-calc-vs-python");
+  {
+    std::ofstream out(dir / "in.jsonl");
+    for (const auto& e : exprs) out << nlohmann::json(e).dump() << "\n";
+  }
+  const std::string tools = std::string(REE_SOURCE_DIR) + "/samples/sample-model";
+  const std::string cmd =
+      "python3 -c \"import json, sys; sys.path.insert(0, sys.argv[1]); from tools import calc; "
+      "[print(json.dumps(calc(json.loads(l)))) for l in open(sys.argv[2])]\" '" +
+      tools + "' '" + (dir / "in.jsonl").string() + "' > '" + (dir / "out.jsonl").string() + "'";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  std::ifstream in(dir / "out.jsonl");
+  std::string line;
+  size_t i = 0, errors = 0;
+  for (; i < exprs.size() && std::getline(in, line); ++i) {
+    const std::string want = nlohmann::json::parse(line).get<std::string>();
+    const auto got = calc_evaluate(exprs[i]);
+    INFO("expression '" << exprs[i] << "'");
+    REQUIRE(got.text == want);
+    CHECK(got.ok == (want.rfind("error: ", 0) != 0));
+    errors += got.ok ? 0 : 1;
+  }
+  CHECK(i == exprs.size());
+  CHECK(errors > 300);   // the random half mostly fails ...
+  CHECK(errors < 2500);  // ... and the well-formed half mostly succeeds
 }
 
 TEST_CASE("decimal: BigNat division agrees with multiplication") {

@@ -1,115 +1,110 @@
 #include "runtime/agent/calc.h"
 
 #include <optional>
-#include <stdexcept>
 
 #include "runtime/agent/decimal.h"
 
 namespace ree::agent {
 namespace {
 
+const char kDivisionByZero[] = "error: division by zero";
+const char kInvalid[] = "error: invalid expression";
+
 // Thrown inside the parser only; calc_evaluate turns it into a result.
-struct CalcError : std::runtime_error {
-  using std::runtime_error::runtime_error;
+struct CalcError {
+  const char* text;
 };
 
+// A recursive-descent parser that follows tools.py's _Parser step by step, so
+// that every input, malformed ones included, gets the same answer (which error
+// comes first depends on the order in which the two parsers look at things).
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text) {}
 
-  Decimal parse_all() {
-    Decimal v = expression();
+  Fraction parse() {
+    Fraction value = expr();
     skip_spaces();
-    if (pos_ < text_.size()) fail("unexpected '" + std::string(1, text_[pos_]) + "'");
-    return v;
+    if (pos_ != text_.size()) throw CalcError{kInvalid};
+    return value;
   }
 
  private:
-  [[noreturn]] void fail(const std::string& what) const {
-    throw CalcError(what + " at position " + std::to_string(pos_ + 1));
-  }
-
   void skip_spaces() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n'))
-      ++pos_;
+    while (pos_ < text_.size() && text_[pos_] == ' ') ++pos_;
   }
 
-  bool accept(char c) {
+  char peek() {
     skip_spaces();
-    if (pos_ < text_.size() && text_[pos_] == c) {
-      ++pos_;
-      return true;
-    }
-    return false;
+    return pos_ < text_.size() ? text_[pos_] : '\0';
   }
 
-  static Decimal checked(Decimal v) {
-    if (v.digit_count() > kMaxDigits)
-      throw CalcError("a result has more than " + std::to_string(kMaxDigits) + " digits");
+  static Fraction checked(Fraction v) {
+    // Unreachable within kMaxExpressionLength; a guard should the limits change.
+    if (v.digit_count() > kMaxDigits) throw CalcError{kInvalid};
     return v;
   }
 
-  Decimal expression() {
-    Decimal v = term();
-    for (;;) {
-      if (accept('+')) v = checked(v + term());
-      else if (accept('-')) v = checked(v - term());
-      else return v;
+  Fraction expr() {
+    Fraction value = term();
+    for (char op = peek(); op == '+' || op == '-'; op = peek()) {
+      ++pos_;
+      const Fraction rhs = term();
+      value = checked(op == '+' ? value + rhs : value - rhs);
     }
+    return value;
   }
 
-  Decimal term() {
-    Decimal v = unary();
-    for (;;) {
-      if (accept('*')) {
-        v = checked(v * unary());
-      } else if (accept('/')) {
-        const size_t at = pos_;
-        const Decimal divisor = unary();
-        auto q = Decimal::divide(v, divisor);
-        if (!q) throw CalcError("division by zero at position " + std::to_string(at));
-        v = checked(*q);
+  Fraction term() {
+    Fraction value = factor();
+    for (char op = peek(); op == '*' || op == '/'; op = peek()) {
+      ++pos_;
+      const Fraction rhs = factor();
+      if (op == '*') {
+        value = checked(value * rhs);
       } else {
-        return v;
+        auto quotient = Fraction::divide(value, rhs);
+        if (!quotient) throw CalcError{kDivisionByZero};
+        value = checked(*quotient);
       }
     }
+    return value;
   }
 
-  Decimal unary() {
-    if (accept('-')) return nested([this] { return unary().negated(); });
-    if (accept('+')) return nested([this] { return unary(); });
-    return primary();
-  }
-
-  // Unary signs and parentheses both recurse: one depth budget covers them.
-  template <typename F>
-  Decimal nested(F&& f) {
-    if (++depth_ > kMaxNesting) fail("nesting deeper than " + std::to_string(kMaxNesting));
-    Decimal v = f();
-    --depth_;
-    return v;
-  }
-
-  Decimal primary() {
-    skip_spaces();
-    if (pos_ >= text_.size()) fail("expected a number");
-    if (accept('(')) {
-      Decimal v = nested([this] { return expression(); });
-      if (!accept(')')) fail("expected ')'");
-      return v;
-    }
-    const size_t begin = pos_;
-    while (pos_ < text_.size() && ((text_[pos_] >= '0' && text_[pos_] <= '9') || text_[pos_] == '.'))
+  Fraction factor() {
+    if (++depth_ > kMaxNesting) throw CalcError{kInvalid};
+    Fraction value;
+    const char c = peek();
+    if (c == '+' || c == '-') {
       ++pos_;
-    if (pos_ == begin) fail("unexpected '" + std::string(1, text_[pos_]) + "'");
-    const std::string_view literal = text_.substr(begin, pos_ - begin);
-    if (literal.size() > size_t(kMaxDigits)) fail("number too long");
-    auto v = Decimal::parse(literal);
-    if (!v) {
-      pos_ = begin;
-      fail("malformed number '" + std::string(literal) + "'");
+      const Fraction inner = factor();
+      value = c == '+' ? inner : inner.negated();
+    } else if (c == '(') {
+      ++pos_;
+      value = expr();
+      if (peek() != ')') throw CalcError{kInvalid};
+      ++pos_;
+    } else {
+      value = number();
     }
-    return *v;
+    --depth_;
+    return value;
+  }
+
+  bool digit_at(size_t i) const { return i < text_.size() && text_[i] >= '0' && text_[i] <= '9'; }
+
+  Fraction number() {
+    const size_t start = pos_;
+    while (digit_at(pos_)) ++pos_;
+    if (pos_ < text_.size() && text_[pos_] == '.') {
+      ++pos_;
+      const size_t fraction_start = pos_;
+      while (digit_at(pos_)) ++pos_;
+      if (pos_ == fraction_start) throw CalcError{kInvalid};
+    }
+    auto value = Fraction::parse(text_.substr(start, pos_ - start));
+    if (!value) throw CalcError{kInvalid};
+    return *value;
   }
 
   std::string_view text_;
@@ -117,19 +112,21 @@ class Parser {
   int depth_ = 0;
 };
 
+// Python's len(): code points, not bytes (UTF-8 continuation bytes do not count).
+size_t code_points(std::string_view text) {
+  size_t n = 0;
+  for (const char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 }  // namespace
 
 CalcResult calc_evaluate(std::string_view expression) {
-  if (expression.size() > kMaxExpressionLength)
-    return {false, "expression longer than " + std::to_string(kMaxExpressionLength) + " characters"};
-  bool blank = true;
-  for (char c : expression) blank = blank && (c == ' ' || c == '\t' || c == '\n');
-  if (blank) return {false, "empty expression"};
+  if (code_points(expression) > kMaxExpressionLength) return {false, kInvalid};
   try {
-    Parser parser(expression);
-    return {true, parser.parse_all().to_string()};
+    return {true, Parser(expression).parse().to_string()};
   } catch (const CalcError& e) {
-    return {false, e.what()};
+    return {false, e.text};
   }
 }
 

@@ -158,106 +158,102 @@ void BigNat::divmod(const BigNat& a, const BigNat& b, BigNat& quotient, BigNat& 
   remainder = std::move(r);
 }
 
-// --- Decimal -----------------------------------------------------------------
-
-Decimal::Decimal(bool negative, BigNat mantissa, int scale)
-    : negative_(negative), mantissa_(std::move(mantissa)), scale_(scale) {
-  normalize();
-}
-
-void Decimal::normalize() {
-  // Strip trailing zeros so that equal values have one representation.
-  const BigNat ten(10);
-  while (scale_ > 0 && !mantissa_.is_zero()) {
+BigNat BigNat::gcd(BigNat a, BigNat b) {
+  while (!b.is_zero()) {
     BigNat q, r;
-    BigNat::divmod(mantissa_, ten, q, r);
-    if (!r.is_zero()) break;
-    mantissa_ = std::move(q);
-    --scale_;
+    divmod(a, b, q, r);
+    a = std::move(b);
+    b = std::move(r);
   }
-  if (mantissa_.is_zero()) {
-    negative_ = false;
-    scale_ = 0;
-  }
+  return a;
 }
 
-std::optional<Decimal> Decimal::parse(std::string_view text) {
+// --- Fraction ----------------------------------------------------------------
+
+Fraction::Fraction(bool negative, BigNat numerator, BigNat denominator)
+    : negative_(negative && !numerator.is_zero()), numerator_(std::move(numerator)),
+      denominator_(std::move(denominator)) {}
+
+std::optional<Fraction> Fraction::parse(std::string_view text) {
   const size_t dot = text.find('.');
-  std::string digits(text.substr(0, dot));
-  std::string fraction;
+  const std::string_view whole = text.substr(0, dot);
+  std::string_view fraction;
   if (dot != std::string_view::npos) {
-    fraction = std::string(text.substr(dot + 1));
-    if (fraction.find('.') != std::string::npos) return std::nullopt;
+    fraction = text.substr(dot + 1);
+    if (fraction.empty() || fraction.find('.') != std::string_view::npos) return std::nullopt;
   }
-  if (digits.empty() && fraction.empty()) return std::nullopt;
-  auto mantissa = BigNat::from_digits(digits + fraction);
-  if (!mantissa) return std::nullopt;
-  return Decimal(false, std::move(*mantissa), int(fraction.size()));
+  if (whole.empty() && fraction.empty()) return std::nullopt;
+  auto numerator = BigNat::from_digits(std::string(whole) + std::string(fraction));
+  if (!numerator) return std::nullopt;
+  return Fraction(false, std::move(*numerator), BigNat::pow10(int(fraction.size())));
 }
 
-Decimal Decimal::negated() const { return Decimal(!negative_, mantissa_, scale_); }
+Fraction Fraction::negated() const { return Fraction(!negative_, numerator_, denominator_); }
 
-std::string Decimal::to_string() const {
-  std::string digits = mantissa_.to_string();
-  if (scale_ > 0) {
-    if (int(digits.size()) <= scale_) digits.insert(0, size_t(scale_ - int(digits.size()) + 1), '0');
-    const size_t point = digits.size() - size_t(scale_);
-    digits = digits.substr(0, point) + '.' + digits.substr(point);
-  }
-  return negative_ ? "-" + digits : digits;
+int Fraction::digit_count() const { return std::max(numerator_.digit_count(), denominator_.digit_count()); }
+
+Fraction operator+(const Fraction& a, const Fraction& b) {
+  const BigNat x = a.numerator_ * b.denominator_, y = b.numerator_ * a.denominator_;
+  BigNat denominator = a.denominator_ * b.denominator_;
+  if (a.negative_ == b.negative_) return Fraction(a.negative_, x + y, std::move(denominator));
+  // Opposite signs: subtract the smaller magnitude from the larger.
+  if (compare(x, y) >= 0) return Fraction(a.negative_, x - y, std::move(denominator));
+  return Fraction(b.negative_, y - x, std::move(denominator));
+}
+
+Fraction operator-(const Fraction& a, const Fraction& b) { return a + b.negated(); }
+
+Fraction operator*(const Fraction& a, const Fraction& b) {
+  return Fraction(a.negative_ != b.negative_, a.numerator_ * b.numerator_, a.denominator_ * b.denominator_);
+}
+
+std::optional<Fraction> Fraction::divide(const Fraction& a, const Fraction& b) {
+  if (b.is_zero()) return std::nullopt;
+  return Fraction(a.negative_ != b.negative_, a.numerator_ * b.denominator_, a.denominator_ * b.numerator_);
 }
 
 namespace {
-// Both mantissas brought to the larger of the two scales.
-void align(const BigNat& am, int as, const BigNat& bm, int bs, BigNat& a_out, BigNat& b_out, int& scale) {
-  scale = std::max(as, bs);
-  a_out = as < scale ? am * BigNat::pow10(scale - as) : am;
-  b_out = bs < scale ? bm * BigNat::pow10(scale - bs) : bm;
+// How often `factor` divides n; n is divided by it that often.
+int strip_factor(BigNat& n, uint32_t factor) {
+  const BigNat f(factor);
+  int count = 0;
+  for (;;) {
+    BigNat q, r;
+    BigNat::divmod(n, f, q, r);
+    if (!r.is_zero()) return count;
+    n = std::move(q);
+    ++count;
+  }
 }
 }  // namespace
 
-Decimal operator+(const Decimal& a, const Decimal& b) {
-  BigNat x, y;
+std::string Fraction::to_string() const {
+  // Reduce, then decide whether the decimal expansion terminates: it does exactly
+  // when the reduced denominator has no prime factor other than 2 and 5.
+  const BigNat g = BigNat::gcd(numerator_, denominator_);
+  BigNat num, den, unused;
+  BigNat::divmod(numerator_, g, num, unused);
+  BigNat::divmod(denominator_, g, den, unused);
+  BigNat rest = den;
+  const int twos = strip_factor(rest, 2), fives = strip_factor(rest, 5);
   int scale = 0;
-  align(a.mantissa_, a.scale_, b.mantissa_, b.scale_, x, y, scale);
-  if (a.negative_ == b.negative_) return Decimal(a.negative_, x + y, scale);
-  // Opposite signs: subtract the smaller magnitude from the larger.
-  if (compare(x, y) >= 0) return Decimal(a.negative_, x - y, scale);
-  return Decimal(b.negative_, y - x, scale);
-}
-
-Decimal operator-(const Decimal& a, const Decimal& b) { return a + b.negated(); }
-
-Decimal operator*(const Decimal& a, const Decimal& b) {
-  return Decimal(a.negative_ != b.negative_, a.mantissa_ * b.mantissa_, a.scale_ + b.scale_);
-}
-
-std::optional<Decimal> Decimal::divide(const Decimal& a, const Decimal& b) {
-  if (b.is_zero()) return std::nullopt;
-  if (a.is_zero()) return Decimal{};
-  // a/b = N/D with N = a.m * 10^b.s and D = b.m * 10^a.s (integers).
-  const BigNat n = a.mantissa_ * BigNat::pow10(b.scale_);
-  const BigNat d = b.mantissa_ * BigNat::pow10(a.scale_);
-  // Choose k so that Q = floor(N * 10^k / D) has exactly kDivisionDigits
-  // digits: N/D lies in [10^(dn-dd-1), 10^(dn-dd+1)), so start with the
-  // larger guess and step down once if Q came out one digit too long.
-  int k = kDivisionDigits - (n.digit_count() - d.digit_count());
-  BigNat q, r;
-  for (;;) {
-    const BigNat num = k >= 0 ? n * BigNat::pow10(k) : n;
-    const BigNat den = k >= 0 ? d : d * BigNat::pow10(-k);
-    BigNat::divmod(num, den, q, r);
-    if (q.digit_count() <= kDivisionDigits) {
-      // Round half to even on the remainder: compare 2r with the divisor.
-      const int c = compare(r + r, den);
-      if (c > 0 || (c == 0 && q.is_odd())) q = q + BigNat(1);
-      break;
-    }
-    --k;
+  BigNat magnitude, remainder;
+  if (rest.is_one()) {
+    scale = std::max(twos, fives);
+    BigNat::divmod(num * BigNat::pow10(scale), den, magnitude, remainder);  // exact: den divides 10^scale
+  } else {
+    scale = kFractionDigits;
+    BigNat::divmod(num * BigNat::pow10(scale), den, magnitude, remainder);
+    const int c = compare(remainder + remainder, den);  // round half to even
+    if (c > 0 || (c == 0 && magnitude.is_odd())) magnitude = magnitude + BigNat(1);
   }
-  const bool negative = a.negative_ != b.negative_;
-  if (k >= 0) return Decimal(negative, std::move(q), k);
-  return Decimal(negative, q * BigNat::pow10(-k), 0);
+  std::string digits = magnitude.to_string();
+  if (int(digits.size()) < scale + 1) digits.insert(0, size_t(scale + 1 - int(digits.size())), '0');
+  const size_t point = digits.size() - size_t(scale);
+  std::string whole = digits.substr(0, point), fraction = digits.substr(point);
+  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+  const bool minus = negative_ && !magnitude.is_zero();  // a result that rounds to 0 is "0", never "-0"
+  return (minus ? "-" : "") + whole + (fraction.empty() ? "" : "." + fraction);
 }
 
 }  // namespace ree::agent

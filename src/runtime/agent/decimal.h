@@ -1,10 +1,9 @@
 #pragma once
-// Exact decimal numbers for the calc tool: a signed big integer mantissa
-// scaled by a power of ten (value = mantissa / 10^scale). Addition,
-// subtraction and multiplication are exact; division is exact whenever the
-// quotient has at most kDivisionDigits significant digits and is otherwise
-// rounded to that many (half to even). No floating point anywhere, so the
-// tool's answer never depends on the machine.
+// Exact numbers for the calc tool: big natural numbers and fractions of them.
+// All arithmetic is exact; only printing rounds (a quotient that does not
+// terminate is shown to kFractionDigits decimal places). No floating point
+// anywhere, so the tool's answer never depends on the machine, and it is the
+// answer samples/sample-model/tools.py gives (the sample model's training data).
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -13,9 +12,9 @@
 
 namespace ree::agent {
 
-// Significant digits of a quotient that does not terminate (1/3 gives
-// 0.33333333333333333333): more than a double holds, few enough to read.
-constexpr int kDivisionDigits = 20;
+// Decimal places of a result that does not terminate (10/3 gives 3.3333333333),
+// as in tools.py: the sample model was trained to read and repeat exactly this.
+constexpr int kFractionDigits = 10;
 
 // Magnitudes are capped so that a hostile expression ("9*9*9*..." or deep
 // division chains) cannot make the agent spend unbounded memory or time.
@@ -32,6 +31,7 @@ class BigNat {
 
   bool is_zero() const { return limbs_.empty(); }
   bool is_odd() const { return !limbs_.empty() && (limbs_[0] & 1u); }
+  bool is_one() const { return limbs_.size() == 1 && limbs_[0] == 1u; }
   int digit_count() const;  // 0 has one digit
   std::string to_string() const;
 
@@ -41,6 +41,7 @@ class BigNat {
   friend BigNat operator*(const BigNat& a, const BigNat& b);
   // Quotient and remainder; the divisor must not be zero.
   static void divmod(const BigNat& a, const BigNat& b, BigNat& quotient, BigNat& remainder);
+  static BigNat gcd(BigNat a, BigNat b);
 
  private:
   void trim();
@@ -48,29 +49,36 @@ class BigNat {
   std::vector<uint32_t> limbs_;
 };
 
-class Decimal {
+// An exact rational number: what the calc tool computes with, as tools.py does
+// with Python's Fraction. Never reduced until it is printed; operands are capped
+// (kMaxDigits) so a hostile expression cannot grow it without bound.
+class Fraction {
  public:
-  Decimal() = default;
-  // Parses "123", "12.5", ".5", "007" (no sign, no exponent).
-  static std::optional<Decimal> parse(std::string_view text);
+  Fraction() : denominator_(1) {}
+  // Parses "123", "12.5", ".5", "007" (no sign, no exponent; "5." is not a number).
+  static std::optional<Fraction> parse(std::string_view text);
 
-  Decimal negated() const;
-  bool is_zero() const { return mantissa_.is_zero(); }
-  int digit_count() const { return mantissa_.digit_count(); }
-  std::string to_string() const;  // plain notation, trailing zeros stripped, "-" when negative
+  Fraction negated() const;
+  bool is_zero() const { return numerator_.is_zero(); }
+  // Digits of the larger of numerator and denominator (bounds the work).
+  int digit_count() const;
+  // tools.py's format_fraction: an exact plain decimal when the reduced denominator has
+  // only the prime factors 2 and 5 ("84", "-7", "3.75"), else rounded half to even to
+  // kFractionDigits places ("3.3333333333"); never an exponent, never trailing zeros,
+  // never "-0".
+  std::string to_string() const;
 
-  friend Decimal operator+(const Decimal& a, const Decimal& b);
-  friend Decimal operator-(const Decimal& a, const Decimal& b);
-  friend Decimal operator*(const Decimal& a, const Decimal& b);
+  friend Fraction operator+(const Fraction& a, const Fraction& b);
+  friend Fraction operator-(const Fraction& a, const Fraction& b);
+  friend Fraction operator*(const Fraction& a, const Fraction& b);
   // nullopt when b is zero.
-  static std::optional<Decimal> divide(const Decimal& a, const Decimal& b);
+  static std::optional<Fraction> divide(const Fraction& a, const Fraction& b);
 
  private:
-  Decimal(bool negative, BigNat mantissa, int scale);
-  void normalize();
+  Fraction(bool negative, BigNat numerator, BigNat denominator);
   bool negative_ = false;
-  BigNat mantissa_;
-  int scale_ = 0;  // >= 0
+  BigNat numerator_;
+  BigNat denominator_;  // > 0
 };
 
 }  // namespace ree::agent

@@ -42,11 +42,18 @@ std::optional<nlohmann::json> arguments_object(const std::string& text) {
   return std::nullopt;
 }
 
-std::optional<std::string> string_argument(const nlohmann::json& args, const char* key) {
-  const auto it = args.find(key);
-  if (it == args.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
+// The arguments of a built-in hold exactly `key` (tools.py: anything else is
+// "error: invalid arguments"); the value itself is checked by the tool. The
+// pointer is into `args`, which must outlive it.
+const nlohmann::json* only_argument(const std::optional<nlohmann::json>& args, const char* key) {
+  if (!args || args->size() != 1) return nullptr;
+  const auto it = args->find(key);
+  return it == args->end() ? nullptr : &*it;
 }
+
+// The texts below are samples/sample-model/tools.py's, word for word: the sample
+// model was trained on them (docs/agent.md, "Tools").
+const char kInvalidArguments[] = "invalid arguments";
 
 bool inside(const std::filesystem::path& base, const std::filesystem::path& target) {
   auto b = base.begin(), t = target.begin();
@@ -132,12 +139,23 @@ ExternalTool parse_tool_flag(const std::string& flag) {
 ToolOutcome run_calc(const std::string& arguments_json) {
   const auto start = Clock::now();
   const auto args = arguments_object(arguments_json);
-  const auto expression = args ? string_argument(*args, "expression") : std::nullopt;
-  if (!expression) return failure("calc needs {\"expression\": STRING}");
-  const CalcResult r = calc_evaluate(*expression);
-  ToolOutcome out = r.ok ? ToolOutcome{r.text, ToolStatus::Ok, 0, {}} : failure(r.text);
+  const nlohmann::json* expression = only_argument(args, "expression");
+  if (!expression) return failure(kInvalidArguments);
+  ToolOutcome out;
+  if (!expression->is_string()) {
+    out = {"error: invalid expression", ToolStatus::Error, 0, {}};
+  } else {
+    const CalcResult r = calc_evaluate(expression->get<std::string>());
+    out = {r.text, r.ok ? ToolStatus::Ok : ToolStatus::Error, 0, {}};
+  }
   out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   return out;
+}
+
+ToolOutcome run_now(const std::string& arguments_json) {
+  const auto args = arguments_object(arguments_json);
+  if (!args || !args->empty()) return failure(kInvalidArguments);
+  return run_now();
 }
 
 ToolOutcome run_now() {
@@ -152,16 +170,18 @@ ToolOutcome run_now() {
 ToolOutcome run_read_file(const std::string& arguments_json, const std::optional<std::filesystem::path>& read_dir) {
   if (!read_dir) return failure("read_file is disabled (the agent was started without --read-dir)");
   const auto args = arguments_object(arguments_json);
-  const auto path = args ? string_argument(*args, "path") : std::nullopt;
-  if (!path || path->empty()) return failure("read_file needs {\"path\": STRING}");
-  if (path->find('\0') != std::string::npos) return failure("read_file: bad path");
+  const nlohmann::json* path_value = only_argument(args, "path");
+  if (!path_value || !path_value->is_string()) return failure(kInvalidArguments);
+  const auto path = std::make_optional(path_value->get<std::string>());
+  // An empty path or one with a NUL byte names no file (tools.py: not in the file table).
+  if (path->empty() || path->find('\0') != std::string::npos) return failure("no such file: " + *path);
   std::error_code ec;
   const auto base = std::filesystem::canonical(*read_dir, ec);
   if (ec) return failure("read_file: the read directory is not accessible");
   // canonical() resolves every symlink and "..", so the containment check
   // sees where the file really is.
   const auto target = std::filesystem::canonical(base / *path, ec);
-  if (ec) return failure("read_file: no such file: " + *path);
+  if (ec) return failure("no such file: " + *path);
   if (!inside(base, target)) return failure("read_file: " + *path + " is outside the readable directory");
   const int fd = ::open(target.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return failure("read_file: cannot open " + *path + ": " + std::strerror(errno));
@@ -215,13 +235,11 @@ ToolOutcome ToolBox::run(const std::string& name, const std::string& arguments_j
   } else if (name == "calc") {
     out = run_calc(arguments_json);
   } else if (name == "now") {
-    out = run_now();
+    out = run_now(arguments_json);
   } else if (name == "read_file") {
     out = run_read_file(arguments_json, config_.read_dir);
   } else {
-    std::string known;
-    for (const auto& n : names()) known += (known.empty() ? "" : ", ") + n;
-    out = failure("unknown tool '" + name + "' (available: " + known + ")");
+    out = failure("unknown tool: " + name);
   }
   out.duration = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
   return out;

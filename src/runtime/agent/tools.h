@@ -61,7 +61,8 @@ class ToolBox {
 
 // The built-ins on their own (tests and replay use them directly).
 ToolOutcome run_calc(const std::string& arguments_json);
-ToolOutcome run_now();
+ToolOutcome run_now();                                   // the time, arguments not checked
+ToolOutcome run_now(const std::string& arguments_json);  // "error: invalid arguments" unless {}
 ToolOutcome run_read_file(const std::string& arguments_json, const std::optional<std::filesystem::path>& read_dir);
 
 }  // namespace ree::agent
