@@ -4,7 +4,9 @@
     python3 -m unittest samples/sample-model/test_scripts.py     (from the repo root)
 
 * the committed held-out set is exactly what gen_data.py produces for it;
-* no train user message matches a held-out (eval) frame;
+* no train user message matches a held-out (eval) frame, no train path holds a held-out
+  file stem, and no holdout3 frame is produced for its intent;
+* train dialogues: tool outputs are tools.py's, answers repeat them verbatim;
 * calc's arithmetic and output format, the tool-call text and its parser.
 """
 import json
@@ -18,7 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import gen_data  # noqa: E402
+import train_dialogues  # noqa: E402
 import train_phrasing  # noqa: E402
+import train_text  # noqa: E402
 from tools import calc, format_fraction, parse_tool_call, run_tool, tool_call_text  # noqa: E402
 
 
@@ -37,12 +41,57 @@ class HeldOutSet(unittest.TestCase):
         users = [t["user"] for d in gen_data.generate(7, 5000, "train") for t in d["turns"]]
         self.assertEqual(train_phrasing.check_disjoint(users, frames), [])
 
-    def test_train_paths_avoid_eval_stems(self):
+    def test_train_paths_avoid_held_out_stems(self):
         paths = [t["call"]["arguments"]["path"] for d in gen_data.generate(8, 5000, "train")
                  for t in d["turns"] if t["kind"] == "read_file"]
-        self.assertTrue(paths)
+        self.assertGreater(len(paths), 1000)
+        self.assertTrue(set(gen_data.FILE_STEMS["eval"]) <= train_text.HELD_OUT_WORDS)
         for p in paths:
-            self.assertFalse(any(s in p.lower() for s in gen_data.FILE_STEMS["eval"]), p)
+            self.assertFalse(any(s in p.lower() for s in train_text.HELD_OUT_WORDS), p)
+        self.assertEqual(set(train_text.WORDS) & train_text.HELD_OUT_WORDS, set())
+
+
+class TrainSplit(unittest.TestCase):
+    def test_dialogues_do_not_depend_on_the_range_generated(self):
+        whole = train_dialogues.generate(5, 40)
+        self.assertEqual(train_dialogues.generate(5, 40, 25), whole[25:])
+        self.assertEqual(gen_data.generate(5, 40, "train"), whole)
+
+    def test_tool_outputs_and_answers(self):
+        kinds = set()
+        for d in gen_data.generate(12, 3000, "train"):
+            for t in d["turns"]:
+                kinds.add(t["kind"])
+                if t["call"]:
+                    self.assertEqual(run_tool(t["call"]["name"], t["call"]["arguments"], d["now"], d["files"]),
+                                     t["tool_output"])
+                    self.assertNotEqual(t["tool_output"], "error: invalid expression", t)
+                if t["expect_in_answer"] is not None:
+                    self.assertIn(t["expect_in_answer"], t["answer"])  # the answer repeats the result verbatim
+                if t["kind"] == "read_file" and not t["tool_output"].startswith("error: "):
+                    self.assertIn('"' + t["tool_output"].rstrip("\n") + '"', t["answer"])
+                if t["kind"] in ("smalltalk", "recall"):
+                    self.assertIsNone(t["call"])
+                self.assertNotIn("\n", t["user"])  # one chat line per user message
+        self.assertEqual(kinds, {"calc", "calc_followup", "recall", "now", "read_file", "smalltalk"})
+
+    def test_no_holdout3_frame_is_produced_for_its_intent(self):
+        sys.path.insert(0, os.path.join(HERE, "holdout3"))
+        import gen_holdout3
+        frames = {k: [] for k in ("calc", "calc_followup", "recall", "now", "read_file", "smalltalk")}
+        frames["calc"] = gen_holdout3.CALC_FRAMES
+        frames["calc_followup"] = gen_holdout3.FOLLOWUP_OP_FRAMES + [f for f, _ in gen_holdout3.FOLLOWUP_VERB_FRAMES]
+        frames["recall"], frames["now"] = gen_holdout3.RECALL_FRAMES, gen_holdout3.NOW_FRAMES
+        frames["read_file"] = gen_holdout3.READ_FRAMES
+        frames["smalltalk"] = [u for users, _ in gen_holdout3.SMALLTALK.values() for u in users
+                               if len(u) > 3 and u not in ("Evening!",)]  # a random word + "!" may be "Evening!"
+        hits = set()
+        for d in gen_data.generate(13, 3000, "train"):
+            for t in d["turns"]:
+                for f in frames[t["kind"]]:
+                    if gen_holdout3.frame_regex(f).fullmatch(t["user"]):
+                        hits.add(f)
+        self.assertEqual(hits, set())
 
     def test_reference_answers_carry_the_tool_result(self):
         for d in gen_data.generate(9, 2000, "eval"):

@@ -352,7 +352,8 @@ def write_fixture(files_dir, fixture):
 
 # ---------------------------------------------------------------- overlap with the other pools
 def normalized(text):
-    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    """Lowercased words and numbers; a message without any (emoji, "??") stays as it is."""
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower())) or text
 
 
 def frame_regex(frame):
