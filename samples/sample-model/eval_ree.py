@@ -35,10 +35,9 @@ is malformed, and then generates again; eval.py takes such a message as the answ
 the turn is counted under protocol_differences.
 
 --python-tools: calc and read_file run as external tools (--tool NAME=...) that answer
-exactly as tools.py, so the model reads the same tool outputs as in eval.py (the
-built-ins word errors differently and print non-terminating quotients to 20 significant
-digits, not 10 places). Slower (one Python start per call): use it for agreement, not
-timing.
+exactly as tools.py. Since the built-ins were aligned with tools.py (2026-11-22) both
+give the same outputs (the report's tool_output_differs_from_reference says so per
+run); the mode stays as a check. Slower (one Python start per call): not for timing.
 
 --torch-records: per-turn records of the PyTorch evaluation of the same file
 (holdout2/torch_turns.py writes them); the report then says, per figure, on how many
