@@ -114,12 +114,13 @@ if stage bench; then
     timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
-  # every decode path with and without programmatic dependent launch, and the
-  # persistent kernel's phase clock
+  # every decode path with and without programmatic dependent launch, the
+  # persistent kernel without the bulk copy engine and without L2 prefetch,
+  # and its phase clock
   m=$(synth tinyllama-1.1b bf16 hf)
   note "bench tinyllama-1.1b bf16: decode paths and PDL"
   timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
-    --variants persistent/pdl1,persistent/pdl0,phases/pdl1,phases/pdl0,kernels/pdl1,kernels/pdl0 \
+    --variants ${REE_BENCH_VARIANTS:-persistent/pdl0,persistent/pdl1,persistent/l2p0,persistent/bulk0,persistent/bulk0/l2p0,phases/pdl1,phases/pdl0,kernels/pdl1,kernels/pdl0} \
     --phase-times 256 --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
 fi
 if stage profile; then

@@ -45,15 +45,33 @@ struct ModeFigures {
   uint64_t last_hash = 0;
 };
 
-// A decode path and PDL setting: "persistent/pdl1" sets REE_CUDA_DECODE=persistent
-// and REE_CUDA_PDL=1 for the engines made while it is applied; "" changes nothing.
+// A decode path and settings for the engines made while it is applied:
+// "persistent/pdl1/bulk0/l2p0" sets REE_CUDA_DECODE=persistent, REE_CUDA_PDL=1,
+// REE_CUDA_BULK=0 and REE_CUDA_L2_PREFETCH=0; settings it does not name go
+// back to their defaults. "" changes nothing.
 struct Variant {
   std::string name;
   void apply() const {
     if (name.empty()) return;
-    const size_t slash = name.find('/');
-    setenv("REE_CUDA_DECODE", name.substr(0, slash).c_str(), 1);
-    if (slash != std::string::npos) setenv("REE_CUDA_PDL", name.substr(slash + 1) == "pdl1" ? "1" : "0", 1);
+    for (const char* v : {"REE_CUDA_PDL", "REE_CUDA_BULK", "REE_CUDA_L2_PREFETCH"}) unsetenv(v);
+    size_t i = 0;
+    bool first = true;
+    while (i <= name.size()) {
+      const size_t j = name.find('/', i);
+      const std::string part = name.substr(i, j == std::string::npos ? std::string::npos : j - i);
+      const auto flag = [&](const char* prefix, const char* var) {
+        const std::string p(prefix);
+        if (part.size() != p.size() + 1 || part.compare(0, p.size(), p) != 0) return false;
+        setenv(var, part.substr(p.size()).c_str(), 1);
+        return true;
+      };
+      if (first) setenv("REE_CUDA_DECODE", part.c_str(), 1);
+      else if (!flag("pdl", "REE_CUDA_PDL") && !flag("bulk", "REE_CUDA_BULK") && !flag("l2p", "REE_CUDA_L2_PREFETCH"))
+        throw Error("--variants: unknown setting '" + part + "' (pdl0/1, bulk0/1, l2p0/1)");
+      first = false;
+      if (j == std::string::npos) break;
+      i = j + 1;
+    }
   }
 };
 
@@ -203,7 +221,8 @@ int main(int argc, char** argv) {
   app.add_option("--profile-steps", profile_steps,
                  "only prefill, then this many decode steps in the first mode (for a profiler such as ncu)");
   app.add_option("--variants", variants,
-                 "decode paths and PDL settings to run each mode with, e.g. persistent/pdl1,phases/pdl0,kernels/pdl1");
+                 "decode paths and settings to run each mode with, e.g. persistent/pdl1,persistent/bulk0/l2p0,"
+                 "phases/pdl1,kernels/pdl0");
   app.add_option("--phase-times", phase_steps, "decode steps to time phase by phase (persistent kernel's clock)");
   app.add_flag("--json", json, "machine-readable output");
   CLI11_PARSE(app, argc, argv);

@@ -150,9 +150,10 @@ TEST_CASE("decode paths: the persistent kernel, per-phase kernels and plain kern
     const char* decode;
     const char* pdl;
     const char* cooperative;
+    const char* bulk;  // the bulk copy engine (sm_90) or registers
   };
-  const Variant variants[] = {{"persistent", "0", "1"}, {"persistent", "1", "0"}, {"phases", "1", "1"},
-                              {"phases", "0", "1"},     {"kernels", "1", "1"}};
+  const Variant variants[] = {{"persistent", "0", "1", "1"}, {"persistent", "1", "0", "0"}, {"phases", "1", "1", "1"},
+                              {"phases", "0", "1", "0"},     {"kernels", "1", "1", "1"}};
   // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
   // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
   // heads, and 300 + 200 positions (crossing 256 and 512).
@@ -177,10 +178,12 @@ TEST_CASE("decode paths: the persistent kernel, per-phase kernels and plain kern
         CAPTURE(v.decode);
         CAPTURE(v.pdl);
         CAPTURE(v.cooperative);
+        CAPTURE(v.bulk);
         EnvScope env;
         env.set("REE_CUDA_DECODE", v.decode);
         env.set("REE_CUDA_PDL", v.pdl);
         env.set("REE_CUDA_COOPERATIVE", v.cooperative);
+        env.set("REE_CUDA_BULK", v.bulk);
         CHECK(decode_path_of(m) == v.decode);
         compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
       }

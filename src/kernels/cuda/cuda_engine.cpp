@@ -61,6 +61,8 @@ struct CudaState {
   DeviceBuffer summary_tickets;         // (max_batch), kept zero
   DeviceBuffer decode_layers;           // (n_layers) cuda::DecodeLayer, for the fused decode step
   DeviceBuffer decode_qkv, decode_gate_up;  // a fused step's q|k|v and gate|up values
+  DeviceBuffer decode_partials, decode_counts;  // its products' chunk partials and group counts (kept zero)
+  DeviceBuffer tile_max, chunk_sum, chunk_out;  // its attention phases' scratch
   DeviceBuffer decode_sync;             // [2] the persistent kernel's counters, kept zero
   DeviceBuffer phase_times;             // the persistent step's time stamps (REE_CUDA_PHASE_TIMES=1)
   PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash, host_top_ids, host_top_logits;
@@ -71,8 +73,8 @@ enum class DecodePath { Persistent, Phases, Kernels };
 
 // Mean duration of each kind of phase over the timed persistent steps.
 struct PhaseClock {
-  std::vector<double> sum_us = std::vector<double>(6, 0.0);  // by cuda::DecodePhase
-  std::vector<int64_t> count = std::vector<int64_t>(6, 0);
+  std::vector<double> sum_us = std::vector<double>(7, 0.0);  // by cuda::DecodePhase
+  std::vector<int64_t> count = std::vector<int64_t>(7, 0);
   double step_sum_us = 0;
   int64_t steps = 0;
 };
@@ -430,6 +432,12 @@ void CudaEngine::choose_decode_path() {
     throw Error("REE_CUDA_DECODE: '" + want + "' is not persistent, phases or kernels");
   const char* coop = std::getenv("REE_CUDA_COOPERATIVE");
   cooperative_ = !(coop && std::string(coop) == "0");
+  // The bulk copy engine (sm_90) streams the weights; REE_CUDA_BULK=0 keeps
+  // them in registers (the path of older GPUs). REE_CUDA_L2_PREFETCH=0 stops
+  // the attention phases' L2 prefetch of the next weights.
+  const char* bulk = std::getenv("REE_CUDA_BULK");
+  const char* l2 = std::getenv("REE_CUDA_L2_PREFETCH");
+  const bool hopper = cuda_device_info().compute_capability >= 90;
   const cuda::DeviceWeights& w = weights_;
   bool one_dtype = true;
   for (const cuda::DeviceLayer& l : w.layers)
@@ -460,6 +468,8 @@ void CudaEngine::choose_decode_path() {
   a.embedding_row_bytes = w.embedding_row_bytes;
   a.final_norm = w.final_norm.as<float>();
   a.lm_head = w.lm_head.gpu;
+  a.bulk_copy = hopper && !(bulk && std::string(bulk) == "0");
+  a.l2_prefetch = hopper && !(l2 && std::string(l2) == "0");
   if (const char* why = cuda::decode_unsupported(a)) {
     decode_note_ = std::string("the fused decode step does not support ") + why;
     return;
@@ -493,6 +503,19 @@ void CudaEngine::prepare_fused_decode() {
   s.decode_sync = DeviceBuffer(2 * sizeof(unsigned), "the decode step");
   check(cudaMemset(s.decode_sync.get(), 0, s.decode_sync.bytes()), "cudaMemset");
   cuda::DecodeArgs& a = decode_;
+  a.tile_stride = int((context_ + cuda::kAttentionTile - 1) / cuda::kAttentionTile);
+  a.chunk_stride = cuda::chunk_count(context_);
+  s.tile_max = DeviceBuffer(sizeof(float) * size_t(c.n_heads) * size_t(a.tile_stride), "the decode step");
+  s.chunk_sum = DeviceBuffer(sizeof(float) * size_t(c.n_heads) * size_t(a.chunk_stride), "the decode step");
+  s.chunk_out = DeviceBuffer(sizeof(float) * size_t(q_dim_) * size_t(a.chunk_stride), "the decode step");
+  s.decode_partials = DeviceBuffer(sizeof(float) * cuda::decode_partial_floats(a), "the decode step");
+  s.decode_counts = DeviceBuffer(sizeof(unsigned) * cuda::decode_count_slots(a), "the decode step");
+  check(cudaMemset(s.decode_counts.get(), 0, s.decode_counts.bytes()), "cudaMemset");
+  a.tile_max = s.tile_max.as<float>();
+  a.chunk_sum = s.chunk_sum.as<float>();
+  a.chunk_out = s.chunk_out.as<float>();
+  a.partials = s.decode_partials.as<float>();
+  a.counts = s.decode_counts.as<unsigned>();
   a.layers = s.decode_layers.as<cuda::DecodeLayer>();
   a.rope_cos = s.rope_cos.as<float>();
   a.rope_sin = s.rope_sin.as<float>();
@@ -538,7 +561,8 @@ void CudaEngine::record_phase_times() {
   // An lm_head of another dtype than the layers runs after the kernel, untimed.
   const int timed = cuda::kDecodePhasesPerLayer * L + (decode_.lm_head.layout.dtype == decode_.layer_dtype ? 1 : 0);
   for (int i = 0; i < timed; ++i) {
-    const int kind = i == cuda::kDecodePhasesPerLayer * L ? int(cuda::DecodePhase::LmHead) : i % cuda::kDecodePhasesPerLayer;
+    const int kind =
+        i == cuda::kDecodePhasesPerLayer * L ? int(cuda::DecodePhase::LmHead) : i % cuda::kDecodePhasesPerLayer;
     const unsigned long long end = i + 1 < timed ? t[size_t(i) + 2] : t[size_t(n) - 1];
     clock_.sum_us[size_t(kind)] += double(end - t[size_t(i) + 1]) / 1e3;
     clock_.count[size_t(kind)] += 1;
@@ -555,11 +579,15 @@ std::string CudaEngine::decode_path_name() const {
 }
 
 std::vector<std::pair<std::string, double>> CudaEngine::phase_means() const {
-  static const char* const kNames[] = {"qkv (norm + q|k|v product)", "attention (RoPE, cache, attention)",
-                                       "out (o product + residual)", "gate_up (norm + gate|up product)",
-                                       "down (SwiGLU + down product + residual)", "lm_head (norm + logits)"};
+  static const char* const kNames[] = {"qkv (norm + q|k|v product)",
+                                       "attn_score (RoPE, cache, scores)",
+                                       "attn_value (softmax, chunk sums)",
+                                       "out (attention combine + o product + residual)",
+                                       "gate_up (norm + gate|up product)",
+                                       "down (SwiGLU + down product + residual)",
+                                       "lm_head (norm + logits)"};
   std::vector<std::pair<std::string, double>> r;
-  for (size_t k = 0; k < 6; ++k)
+  for (size_t k = 0; k < 7; ++k)
     if (clock_.count[k] > 0) r.emplace_back(kNames[k], clock_.sum_us[k] / double(clock_.count[k]));
   return r;
 }
