@@ -1,10 +1,9 @@
 // The fused decode step's phases (src/kernels/cuda/decode_ops.h) against the
 // scalar CPU reference, bit for bit (memcmp; only NaN payloads are exempt):
 // every weight dtype, K not a multiple of 256 (nor of a unit), more chunks
-// than a block has warps, odd row counts, warps that take several items in
-// the persistent kernel's round robin, weights streamed by the bulk copy
-// engine and through registers, positions crossing 256-position chunks and
-// 32-position score tiles. The whole step (persistent kernel and per-phase
+// than a block has warps, odd row counts, blocks that take several groups or
+// heads in the persistent kernel's round robin, positions crossing
+// 256-position chunks. The whole step (persistent kernel and per-phase
 // kernels) is compared with the CPU engine in test_cuda_model.cpp.
 #include <doctest/doctest.h>
 
@@ -44,18 +43,9 @@ std::vector<int64_t> ks_for(DType dtype) {
   return {1, 31, 255, 256, 257, 1000, 2049, 5632};
 }
 
-// One item per warp, or three blocks starting the round robin at warp 2
-// (each warp then takes several items, and block 0 may take none); weights
-// streamed by the bulk copy engine (sm_90) or through registers.
-PhaseGrid grid_for(size_t case_index) {
-  PhaseGrid g;
-  if (case_index % 2 == 1) {
-    g.blocks = 3;
-    g.offset = 2;
-  }
-  g.bulk = case_index / 2 % 2 == 0;
-  return g;
-}
+// One block per group, or three blocks starting the round robin at block 2
+// (each then takes several groups, and block 0 may take none).
+PhaseGrid grid_for(size_t case_index) { return case_index % 2 == 0 ? PhaseGrid{} : PhaseGrid{3, 2}; }
 
 constexpr DType kAllDtypes[] = {DType::F32, DType::F16, DType::BF16, DType::Q8_0};
 
@@ -76,7 +66,6 @@ TEST_CASE("fused decode: RMSNorm + product (Qkv, GateUp, LmHead), every dtype") 
         CAPTURE(N);
         CAPTURE(int(phase));
         CAPTURE(grid.blocks);
-        CAPTURE(grid.bulk);
         const kernels::PackedMatrix w = cuda_test::random_matrix(rng, dtype, N, K);
         const std::vector<float> x = cuda_test::random_floats(rng, size_t(K));
         const std::vector<float> norm_w = cuda_test::random_floats(rng, size_t(K), 1.0f, false);
@@ -153,7 +142,7 @@ TEST_CASE("fused decode: product + residual add (Out), and SwiGLU + product + re
   }
 }
 
-TEST_CASE("fused decode: RoPE, KV-cache write and attention (AttnScore, AttnValue, the Out phase's combination)") {
+TEST_CASE("fused decode: RoPE, KV-cache write and attention in one phase") {
   std::mt19937 rng(14);
   struct Case {
     int heads, kv_heads, hd;
@@ -161,7 +150,7 @@ TEST_CASE("fused decode: RoPE, KV-cache write and attention (AttnScore, AttnValu
   size_t n_case = 0;
   for (Case cs : {Case{4, 2, 64}, Case{3, 1, 20}, Case{2, 1, 300}, Case{32, 4, 64}}) {
     for (int64_t pos : {0, 255, 256, 600}) {
-      const PhaseGrid grid = n_case++ % 2 == 0 ? PhaseGrid{} : PhaseGrid{2, 0, true};
+      const PhaseGrid grid = n_case++ % 2 == 0 ? PhaseGrid{} : PhaseGrid{2, 1};
       CAPTURE(cs.heads);
       CAPTURE(cs.hd);
       CAPTURE(pos);

@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "kernels/cuda/cuda_device.h"
-#include "kernels/cuda/cuda_engine.h"
 #include "kernels/cuda/gpu_layout.h"
 
 namespace ree::cuda::host {
@@ -40,14 +39,9 @@ TestMatrix upload_matrix(const kernels::PackedMatrix& w) {
   return t;
 }
 
-// The products' scratch (chunk partials, group counts) and the step's position.
-struct Scratch {
-  DeviceBuffer partials, counts, pos;
-};
-
 // Arguments sized for products of up to `cols` columns; two layers, so that
 // layer 1's Qkv reads the residual stream rather than an embedding row.
-DecodeArgs args_for(int64_t cols, PhaseGrid grid) {
+DecodeArgs args_for(int64_t cols) {
   DecodeArgs a;
   a.dim = int(cols);
   a.hidden = int(cols);
@@ -56,33 +50,19 @@ DecodeArgs args_for(int64_t cols, PhaseGrid grid) {
   a.n_kv_heads = 1;
   a.head_dim = 2;
   a.context = 1;
-  a.bulk_copy = grid.bulk && cuda_device_info().compute_capability >= 90;
   return a;
 }
 
-// Scratch for one product of `rows` x `cols` (whatever phase runs it).
-Scratch scratch_for(DecodeArgs& a, int64_t rows, int64_t cols) {
-  Scratch s;
-  const int64_t groups = (rows + kRowsPerGroup - 1) / kRowsPerGroup;
-  s.partials = DeviceBuffer(sizeof(float) * size_t(groups) * size_t(chunk_count(cols)) * 32, "partials");
-  const std::vector<unsigned> zeros(static_cast<size_t>(groups), 0u);
-  s.counts = to_device(zeros.data(), zeros.size());
-  const int64_t zero = 0;
-  s.pos = to_device(&zero, 1);
-  a.partials = s.partials.as<float>();
-  a.counts = s.counts.as<unsigned>();
-  a.pos = s.pos.as<int64_t>();
-  return s;
-}
-
-void launch_one(DecodeArgs& a, const std::vector<DecodeLayer>& layers, DecodePhase phase, int layer, PhaseGrid grid,
-                DeviceBuffer& layer_buffer) {
+void launch_one(DecodeArgs& a, const std::vector<DecodeLayer>& layers, DecodePhase phase, int layer, int64_t items,
+                PhaseGrid grid, DeviceBuffer& layer_buffer) {
   layer_buffer = to_device(layers.data(), layers.size());
   a.layers = layer_buffer.as<DecodeLayer>();
   prepare_decode(a);
-  launch_decode_phase(a, phase, layer, grid.blocks, grid.offset, Launch{});
+  launch_decode_phase(a, phase, layer, grid.blocks > 0 ? grid.blocks : int(items), grid.offset, Launch{});
   check(cudaGetLastError(), "decode phase");
 }
+
+int64_t groups_of(const kernels::PackedMatrix& w) { return (w.rows + kRowsPerGroup - 1) / kRowsPerGroup; }
 
 }  // namespace
 
@@ -92,8 +72,7 @@ void decode_norm_product(DecodePhase phase, const kernels::PackedMatrix& w, cons
   TestMatrix m = upload_matrix(w);
   DeviceBuffer d_x = to_device(x, size_t(w.cols)), d_w = to_device(norm_w, size_t(w.cols));
   DeviceBuffer d_y(sizeof(float) * size_t(w.rows), "output");
-  DecodeArgs a = args_for(w.cols, grid);
-  Scratch scratch = scratch_for(a, w.rows, w.cols);
+  DecodeArgs a = args_for(w.cols);
   a.eps = eps;
   a.x = d_x.as<float>();
   std::vector<DecodeLayer> layers(2);
@@ -111,7 +90,7 @@ void decode_norm_product(DecodePhase phase, const kernels::PackedMatrix& w, cons
     a.logits = d_y.as<float>();
   }
   DeviceBuffer d_layers;
-  launch_one(a, layers, phase, 1, grid, d_layers);
+  launch_one(a, layers, phase, 1, groups_of(w), grid, d_layers);
   to_host(y, d_y, size_t(w.rows));
 }
 
@@ -125,8 +104,7 @@ void decode_embed_norm_product(kernels::DType dtype, const uint8_t* table, int64
   DeviceBuffer d_token = to_device(&token, 1);
   DeviceBuffer d_w = to_device(norm_w, size_t(w.cols));
   DeviceBuffer d_x(sizeof(float) * size_t(w.cols), "x"), d_y(sizeof(float) * size_t(w.rows), "output");
-  DecodeArgs a = args_for(w.cols, grid);
-  Scratch scratch = scratch_for(a, w.rows, w.cols);
+  DecodeArgs a = args_for(w.cols);
   a.eps = eps;
   a.embedding_dtype = dtype;
   a.embedding = d_table.as<const uint8_t>();
@@ -138,7 +116,7 @@ void decode_embed_norm_product(kernels::DType dtype, const uint8_t* table, int64
   layers[0].qkv = m.m;
   layers[0].attn_norm = d_w.as<float>();
   DeviceBuffer d_layers;
-  launch_one(a, layers, DecodePhase::Qkv, 0, grid, d_layers);
+  launch_one(a, layers, DecodePhase::Qkv, 0, groups_of(w), grid, d_layers);
   to_host(y, d_y, size_t(w.rows));
   to_host(x_out, d_x, size_t(w.cols));
 }
@@ -150,29 +128,19 @@ void decode_residual_product(DecodePhase phase, const kernels::PackedMatrix& w, 
   const bool down = phase == DecodePhase::Down;
   DeviceBuffer d_in = to_device(in, size_t(w.cols) * (down ? 2 : 1));
   DeviceBuffer d_x = to_device(x, size_t(w.rows));
-  DecodeArgs a = args_for(w.cols, grid);
-  Scratch scratch = scratch_for(a, w.rows, w.cols);
+  DecodeArgs a = args_for(w.cols);
   a.dim = int(w.rows);
   a.x = d_x.as<float>();
   std::vector<DecodeLayer> layers(2);
-  DeviceBuffer d_ones;
   if (down) {
     layers[0].down = m.m;
     a.gate_up = d_in.as<float>();
   } else {
-    // w.cols heads of one dimension, one chunk of positions whose S is 1: the
-    // combination gives in[] back exactly (o / 1 = o).
     layers[0].wo = m.m;
-    a.n_heads = a.n_kv_heads = int(w.cols);
-    a.head_dim = 1;
-    a.chunk_stride = 1;
-    const std::vector<float> ones(static_cast<size_t>(w.cols), 1.0f);
-    d_ones = to_device(ones.data(), ones.size());
-    a.chunk_out = d_in.as<float>();
-    a.chunk_sum = d_ones.as<float>();
+    a.att = d_in.as<float>();
   }
   DeviceBuffer d_layers;
-  launch_one(a, layers, down ? DecodePhase::Down : DecodePhase::Out, 0, grid, d_layers);
+  launch_one(a, layers, down ? DecodePhase::Down : DecodePhase::Out, 0, groups_of(w), grid, d_layers);
   to_host(x, d_x, size_t(w.rows));
 }
 
@@ -181,42 +149,30 @@ void decode_attention(const kernels::AttentionShape& shape, const float* qkv, in
   require_device();
   const int hd = shape.head_dim;
   const int64_t q_dim = int64_t(shape.n_heads) * hd, kv_dim = int64_t(shape.n_kv_heads) * hd;
-  const int64_t positions = rope.max_pos;
-  const size_t cache = size_t(positions * kv_dim);
+  const size_t cache = size_t(rope.max_pos * kv_dim);
   DeviceBuffer d_qkv = to_device(qkv, size_t(q_dim + 2 * kv_dim));
   DeviceBuffer d_k = to_device(k_cache, cache), d_v = to_device(v_cache, cache);
   DeviceBuffer d_cos = to_device(rope.cos.data(), rope.cos.size()), d_sin = to_device(rope.sin.data(), rope.sin.size());
   DeviceBuffer d_pos = to_device(&pos, 1);
-  DecodeArgs a = args_for(1, grid);
+  DeviceBuffer d_scores(sizeof(float) * size_t(shape.n_heads) * size_t(rope.max_pos), "scores");
+  DeviceBuffer d_out(sizeof(float) * size_t(q_dim), "attention output");
+  DecodeArgs a = args_for(1);
   a.dim = int(q_dim);
   a.n_heads = shape.n_heads;
   a.n_kv_heads = shape.n_kv_heads;
   a.head_dim = hd;
-  a.context = positions;
-  a.tile_stride = int((positions + kAttentionTile - 1) / kAttentionTile);
-  a.chunk_stride = chunk_count(positions);
-  DeviceBuffer d_scores(sizeof(float) * size_t(shape.n_heads) * size_t(positions), "scores");
-  DeviceBuffer d_tiles(sizeof(float) * size_t(shape.n_heads) * size_t(a.tile_stride), "tile maxima");
-  DeviceBuffer d_sums(sizeof(float) * size_t(shape.n_heads) * size_t(a.chunk_stride), "chunk sums");
-  DeviceBuffer d_outs(sizeof(float) * size_t(q_dim) * size_t(a.chunk_stride), "chunk outputs");
-  DeviceBuffer d_out(sizeof(float) * size_t(q_dim), "attention output");
+  a.context = rope.max_pos;
   a.rope_cos = d_cos.as<float>();
   a.rope_sin = d_sin.as<float>();
   a.pos = d_pos.as<int64_t>();
   a.qkv = d_qkv.as<float>();
   a.scores = d_scores.as<float>();
-  a.tile_max = d_tiles.as<float>();
-  a.chunk_sum = d_sums.as<float>();
-  a.chunk_out = d_outs.as<float>();
   a.att = d_out.as<float>();
   std::vector<DecodeLayer> layers(2);
   layers[0].k_cache = d_k.as<float>();
   layers[0].v_cache = d_v.as<float>();
   DeviceBuffer d_layers;
-  launch_one(a, layers, DecodePhase::AttnScore, 0, grid, d_layers);
-  launch_decode_phase(a, DecodePhase::AttnValue, 0, grid.blocks, 0, Launch{});
-  launch_decode_phase(a, DecodePhase::AttnCombine, 0, 0, 0, Launch{});
-  check(cudaGetLastError(), "decode attention");
+  launch_one(a, layers, DecodePhase::Attention, 0, shape.n_heads, grid, d_layers);
   to_host(out, d_out, size_t(q_dim));
   to_host(k_cache, d_k, cache);
   to_host(v_cache, d_v, cache);

@@ -9,14 +9,12 @@
 
 namespace ree::cuda::host {
 
-// How a phase runs: `blocks` 0 launches enough blocks for one item per warp
-// (products) or per block (attention); fewer make each take several, item 0
-// at warp `offset` of the round robin, as in the persistent kernel. `bulk`:
-// stream weights with the bulk copy engine (used only on sm_90).
+// `blocks` 0 launches one block per work item (a group of 32 rows, or a
+// head); fewer blocks each take several items, item 0 at block `offset`, as
+// in the persistent kernel's round robin.
 struct PhaseGrid {
   int blocks = 0;
   unsigned offset = 0;
-  bool bulk = true;
 };
 
 // Qkv (of layer 1, where x is the residual stream), GateUp or LmHead:
@@ -30,16 +28,14 @@ void decode_embed_norm_product(kernels::DType dtype, const uint8_t* table, int64
                                const kernels::PackedMatrix& w, const float* norm_w, float eps, float* x_out, float* y,
                                PhaseGrid grid = {});
 
-// Out (in: the attention output, w.cols values, handed to the phase as one
-// chunk's sums with S = 1) or Down (in: gate|up values, 2 w.cols, and
-// h = silu(gate) * up): x = x + W in, x of w.rows values.
+// Out (in: the attention output, w.cols values) or Down (in: gate|up values,
+// 2 w.cols, and h = silu(gate) * up): x = x + W in, x of w.rows values.
 void decode_residual_product(DecodePhase phase, const kernels::PackedMatrix& w, const float* in, float* x,
                              PhaseGrid grid = {});
 
 // Attention of one token at position pos from its q|k|v values
-// ([q_dim + 2 kv_dim]): AttnScore, AttnValue, then the Out phase's
-// combination: RoPE of q and k, k and v written to row pos of the caches
-// ([rope.max_pos][kv_dim], updated), out = the attention row [q_dim].
+// ([q_dim + 2 kv_dim]): RoPE of q and k, k and v written to row pos of the
+// caches ([rope.max_pos][kv_dim], updated), out = the attention row [q_dim].
 void decode_attention(const kernels::AttentionShape& shape, const float* qkv, int64_t pos,
                       const kernels::RopeTable& rope, float* k_cache, float* v_cache, float* out, PhaseGrid grid = {});
 

@@ -1,24 +1,24 @@
 #pragma once
 // The fused decode step (decode_step.cu): one token through the whole model
-// in seven kinds of phase instead of the eight kernels per layer of
-// cuda_ops.h, with the same operations in the same order (repro-v1), so the
-// same bits:
+// in six kinds of phase per layer-and-head instead of the eight kernels per
+// layer of cuda_ops.h, with the same operations in the same order (repro-v1),
+// so the same bits:
 //
-//   Qkv        x (or, in layer 0, the token's embedding row) -> RMSNorm -> the
-//              q|k|v product: qkv[n]
-//   AttnScore  RoPE of q and k, k and v into the KV cache, the scores s_j and
-//              each 32-position tile's maximum (a block per kv head and tile)
-//   AttnValue  m = max s_j, e_j = exp(s_j - m), and per 256-position chunk the
-//              chains of S and of o[d] (a block per head, chunk, 32 dims)
-//   Out        att = (o_0 + o_1 + ...) / (S_0 + S_1 + ...) -> x[n] = x[n] + (Wo att)[n]
-//   GateUp     RMSNorm(x) -> the gate|up product: gate_up[n]
-//   Down       h = silu(gate) * up -> x[n] = x[n] + (Wdown h)[n]
-//   LmHead     the final RMSNorm and the logits
+//   Qkv      x (or, in layer 0, the token's embedding row) -> RMSNorm -> the
+//            q|k|v product, each value whole: qkv[n]
+//   Attention   RoPE of q and k, k and v into the KV cache, attention: att
+//   Out      x[n] = x[n] + (Wo att)[n]
+//   GateUp   RMSNorm(x) -> the gate|up product: gate_up[n]
+//   Down     h = silu(gate) * up -> x[n] = x[n] + (Wdown h)[n]
+//   LmHead   the final RMSNorm and the logits
 //
-// Products are spread over every warp of the grid (decode_product.cuh); the
-// norm, SwiGLU and attention combination are recomputed by every block in the
-// product's prologue, while its first weights are in flight (weights never
-// depend on activations, so they are asked for before the phase waits).
+// A product phase gives each block whole output values: a group of 32 rows
+// (one per lane), its 8 warps taking the row's 256-chunks in turn, each lane
+// running the contract's serial fma chain per chunk, and the chunk partials
+// added left to right in shared memory. The norm and SwiGLU are recomputed by
+// every block in the product's prologue while its first weights are in
+// flight (weights never depend on activations, so they are loaded before
+// the phase waits for its inputs).
 //
 // Two ways to run the phases (docs/cuda.md):
 //   Persistent  one cooperative kernel, one block per SM, every phase of
@@ -35,19 +35,8 @@ namespace ree::cuda {
 inline constexpr int kDecodeThreads = 256;      // 8 warps per block
 inline constexpr int kDecodeMaxChunks = 64;     // products and norms of up to 16384 columns
 
-enum class DecodePhase : uint8_t {
-  Qkv = 0,
-  AttnScore = 1,
-  AttnValue = 2,
-  Out = 3,
-  GateUp = 4,
-  Down = 5,
-  LmHead = 6,
-  AttnCombine = 7,  // tests only: the Out prologue's attention output, written to att
-};
-inline constexpr int kDecodePhasesPerLayer = 6;
-inline constexpr int kAttentionTile = 32;  // positions per AttnScore item
-inline constexpr int kAttentionDims = 32;  // output dims per AttnValue item
+enum class DecodePhase : uint8_t { Qkv = 0, Attention = 1, Out = 2, GateUp = 3, Down = 4, LmHead = 5 };
+inline constexpr int kDecodePhasesPerLayer = 5;
 
 // One layer's weights and caches, as the device reads them.
 struct DecodeLayer {
@@ -82,22 +71,9 @@ struct DecodeArgs {
   float* gate_up = nullptr;  // [2 hidden]
   float* scores = nullptr;   // [n_heads][context]
   float* logits = nullptr;   // [vocab]
-  float* tile_max = nullptr;   // [n_heads][tile_stride] AttnScore's tile maxima
-  float* chunk_sum = nullptr;  // [n_heads][chunk_stride] AttnValue's S per chunk
-  float* chunk_out = nullptr;  // [n_heads][chunk_stride][head_dim] AttnValue's o per chunk
-  int tile_stride = 0;         // >= positions / kAttentionTile, rounded up
-  int chunk_stride = 0;        // >= positions / 256, rounded up
-  float* partials = nullptr;   // [decode_partial_floats()] the products' chunk partials
-  unsigned* counts = nullptr;  // [decode_count_slots()] zero before the first launch; left zero
-  unsigned* sync = nullptr;    // [2] zero before the first persistent launch; left zero
+  unsigned* sync = nullptr;  // [2] zero before the first persistent launch; left zero
   unsigned long long* phase_times = nullptr;  // [decode_phase_count()] or null (persistent only)
-  bool bulk_copy = false;      // stream weights with the bulk copy engine (sm_90)
-  bool l2_prefetch = false;    // attention phases ask L2 for the next products' weights (persistent)
 };
-
-// Scratch sizes for a model's matrices (rows and cols of each product).
-size_t decode_partial_floats(const DecodeArgs& a);
-size_t decode_count_slots(const DecodeArgs& a);
 
 // Time stamps (ns) of one persistent step: [0] the start, [1 + i] when phase i
 // (5 per layer, then LmHead) could start, [last] the end.
@@ -119,8 +95,7 @@ int decode_persistent_blocks(const DecodeArgs& a);
 // persistent kernel as a cooperative kernel (co-residency guaranteed). The
 // persistent kernel needs every layer matrix in layer_dtype (an lm_head of
 // another dtype gets a launch of its own); the phases take any mix.
-// `blocks`: decode_persistent_blocks(a), asked once outside graph capture.
-void launch_decode_persistent(const DecodeArgs& a, int blocks, bool cooperative, const Launch& launch);
+void launch_decode_persistent(const DecodeArgs& a, bool cooperative, const Launch& launch);
 void launch_decode_phases(const DecodeArgs& a, const Launch& launch);
 
 // One phase of one layer alone (for tests): `blocks` 0 gives one block per
