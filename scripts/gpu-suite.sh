@@ -114,23 +114,25 @@ if stage bench; then
     timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
-  # every decode path with and without programmatic dependent launch, the
-  # persistent kernel without the bulk copy engine and without L2 prefetch,
-  # and its phase clock
+  # the kernel path with and without programmatic dependent launch and the
+  # fused RoPE + attention kernel (pdl0/ra0: the previous default), the fused
+  # decode step as one persistent kernel and as a kernel per phase, and the
+  # persistent kernel's phase clock
   m=$(synth tinyllama-1.1b bf16 hf)
   note "bench tinyllama-1.1b bf16: decode paths and PDL"
   timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
-    --variants ${REE_BENCH_VARIANTS:-persistent/pdl0,persistent/pdl1,persistent/l2p0,persistent/bulk0,persistent/bulk0/l2p0,phases/pdl1,phases/pdl0,kernels/pdl1,kernels/pdl0} \
+    --variants ${REE_BENCH_VARIANTS:-kernels/pdl1,kernels/pdl0,kernels/pdl1/ra0,kernels/pdl0/ra0,persistent/pdl1,phases/pdl1} \
     --phase-times 256 --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
 fi
 if stage profile; then
   # Kernel durations of decode steps (ncu serialises kernels: the sum is the
-  # GPU work of a step without launch gaps), with one kernel per phase.
+  # GPU work of a step without launch gaps), of the default path unless
+  # REE_PROFILE_DECODE names another.
   NCU=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu 2>/dev/null | head -1)
   m=$(synth tinyllama-1.1b bf16 hf)
   if [ -n "$NCU" ]; then
-    note "profile: $NCU on 2 decode steps of tinyllama-1.1b bf16 (REE_CUDA_DECODE=${REE_PROFILE_DECODE:-phases})"
-    REE_CUDA_DECODE=${REE_PROFILE_DECODE:-phases} timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv \
+    note "profile: $NCU on 2 decode steps of tinyllama-1.1b bf16 (REE_CUDA_DECODE=${REE_PROFILE_DECODE:-kernels})"
+    REE_CUDA_DECODE=${REE_PROFILE_DECODE:-kernels} timeout 400 "$NCU" --metrics gpu__time_duration.sum --csv \
       --page raw --print-units base \
       "$BUILD/bin/ree-cuda-bench" --model "$m" --prompt-tokens 128 --profile-steps 2 --modes reproducible \
       >"$OUT/ncu-decode.csv" 2>>"$LOG" || failures+=(profile)
@@ -154,8 +156,8 @@ if stage check; then
   done
   m=$(synth tinyllama-1.1b bf16 hf)
   run check-tinyllama-bf16 400 "$CHECK" --model "$m" --prompt-lengths 37,300 --chunks 0,64 --steps 200
-  # the other decode paths on the real shape (the default is the persistent kernel)
-  for path in phases kernels; do
+  # the other decode paths on the real shape (the default is the kernel path)
+  for path in persistent phases; do
     run "check-tinyllama-bf16-$path" 300 env REE_CUDA_DECODE=$path "$CHECK" --model "$m" --prompt-lengths 300 \
       --chunks 0 --steps 200
   done

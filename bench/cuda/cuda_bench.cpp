@@ -46,14 +46,14 @@ struct ModeFigures {
 };
 
 // A decode path and settings for the engines made while it is applied:
-// "persistent/pdl1/bulk0/l2p0" sets REE_CUDA_DECODE=persistent, REE_CUDA_PDL=1,
-// REE_CUDA_BULK=0 and REE_CUDA_L2_PREFETCH=0; settings it does not name go
-// back to their defaults. "" changes nothing.
+// "kernels/pdl0/ra0" sets REE_CUDA_DECODE=kernels, REE_CUDA_PDL=0 and
+// REE_CUDA_ROPE_ATTENTION=0; settings it does not name go back to their
+// defaults. "" changes nothing.
 struct Variant {
   std::string name;
   void apply() const {
     if (name.empty()) return;
-    for (const char* v : {"REE_CUDA_PDL", "REE_CUDA_BULK", "REE_CUDA_L2_PREFETCH"}) unsetenv(v);
+    for (const char* v : {"REE_CUDA_PDL", "REE_CUDA_ROPE_ATTENTION"}) unsetenv(v);
     size_t i = 0;
     bool first = true;
     while (i <= name.size()) {
@@ -66,8 +66,8 @@ struct Variant {
         return true;
       };
       if (first) setenv("REE_CUDA_DECODE", part.c_str(), 1);
-      else if (!flag("pdl", "REE_CUDA_PDL") && !flag("bulk", "REE_CUDA_BULK") && !flag("l2p", "REE_CUDA_L2_PREFETCH"))
-        throw Error("--variants: unknown setting '" + part + "' (pdl0/1, bulk0/1, l2p0/1)");
+      else if (!flag("pdl", "REE_CUDA_PDL") && !flag("ra", "REE_CUDA_ROPE_ATTENTION"))
+        throw Error("--variants: unknown setting '" + part + "' (pdl0/1, ra0/1)");
       first = false;
       if (j == std::string::npos) break;
       i = j + 1;
@@ -221,8 +221,8 @@ int main(int argc, char** argv) {
   app.add_option("--profile-steps", profile_steps,
                  "only prefill, then this many decode steps in the first mode (for a profiler such as ncu)");
   app.add_option("--variants", variants,
-                 "decode paths and settings to run each mode with, e.g. persistent/pdl1,persistent/bulk0/l2p0,"
-                 "phases/pdl1,kernels/pdl0");
+                 "decode paths and settings to run each mode with, e.g. kernels/pdl1,kernels/pdl0/ra0,"
+                 "persistent/pdl1,phases/pdl1");
   app.add_option("--phase-times", phase_steps, "decode steps to time phase by phase (persistent kernel's clock)");
   app.add_flag("--json", json, "machine-readable output");
   CLI11_PARSE(app, argc, argv);

@@ -169,6 +169,45 @@ TEST_CASE("attention: prefill and decode rows, contexts crossing 256-position ch
   }
 }
 
+TEST_CASE("one token's RoPE, cache write and attention in one kernel, from q|k|v partials") {
+  std::mt19937 rng(10);
+  struct Case {
+    int heads, kv_heads, hd;
+  };
+  for (Case cs : {Case{4, 2, 64}, Case{3, 1, 20}, Case{2, 1, 300}, Case{32, 4, 64}}) {
+    for (int64_t pos : {0, 255, 256, 600}) {
+      CAPTURE(cs.heads);
+      CAPTURE(cs.hd);
+      CAPTURE(pos);
+      const int chunks = 3;
+      const int64_t positions = pos + 3;  // rows past pos hold stale values the step must not read
+      const kernels::RopeTable rope = kernels::make_rope_table(cs.hd, positions, 10000.0);
+      const int64_t q_dim = int64_t(cs.heads) * cs.hd, kv_dim = int64_t(cs.kv_heads) * cs.hd;
+      const int64_t rows = q_dim + 2 * kv_dim;
+      const std::vector<float> p = cuda_test::random_floats(rng, size_t(chunks * rows), 0.5f);
+      const std::vector<float> k0 = cuda_test::random_floats(rng, size_t(positions * kv_dim), 0.5f);
+      const std::vector<float> v0 = cuda_test::random_floats(rng, size_t(positions * kv_dim));
+      // CPU: combine, rotate q and k, write k and v at pos, attend.
+      const std::vector<float> all = combine(p, chunks, 1, rows);
+      std::vector<float> q(all.begin(), all.begin() + q_dim), k(all.begin() + q_dim, all.begin() + q_dim + kv_dim);
+      kernels::rope(kScalar, rope, q.data(), 1, pos, cs.heads);
+      kernels::rope(kScalar, rope, k.data(), 1, pos, cs.kv_heads);
+      std::vector<float> k_want = k0, v_want = v0;
+      std::copy(k.begin(), k.end(), k_want.begin() + pos * kv_dim);
+      std::copy(all.begin() + q_dim + kv_dim, all.end(), v_want.begin() + pos * kv_dim);
+      const kernels::AttentionShape shape{cs.heads, cs.kv_heads, cs.hd, kv_dim};
+      std::vector<float> want(static_cast<size_t>(q_dim)), got(static_cast<size_t>(q_dim));
+      kernels::attention(kScalar, shape, q.data(), 1, pos, k_want.data(), v_want.data(), want.data());
+      std::vector<float> k_got = k0, v_got = v0;
+      cuda::host::rope_attention(p.data(), chunks, pos, cs.heads, cs.kv_heads, rope, k_got.data(), v_got.data(),
+                                 got.data());
+      check_same(k_want, k_got);
+      check_same(v_want, v_got);
+      check_same(want, got);
+    }
+  }
+}
+
 TEST_CASE("swiglu from gate|up partials") {
   std::mt19937 rng(5);
   for (int64_t hidden : {1, 100, 5632}) {

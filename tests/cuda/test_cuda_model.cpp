@@ -150,10 +150,10 @@ TEST_CASE("decode paths: the persistent kernel, per-phase kernels and plain kern
     const char* decode;
     const char* pdl;
     const char* cooperative;
-    const char* bulk;  // the bulk copy engine (sm_90) or registers
+    const char* rope_attention;  // the kernel path's fused RoPE + attention
   };
-  const Variant variants[] = {{"persistent", "0", "1", "1"}, {"persistent", "1", "0", "0"}, {"phases", "1", "1", "1"},
-                              {"phases", "0", "1", "0"},     {"kernels", "1", "1", "1"}};
+  const Variant variants[] = {{"persistent", "0", "1", "1"}, {"persistent", "1", "0", "1"}, {"phases", "1", "1", "1"},
+                              {"phases", "0", "1", "1"},     {"kernels", "1", "1", "1"},    {"kernels", "0", "1", "0"}};
   // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
   // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
   // heads, and 300 + 200 positions (crossing 256 and 512).
@@ -178,12 +178,12 @@ TEST_CASE("decode paths: the persistent kernel, per-phase kernels and plain kern
         CAPTURE(v.decode);
         CAPTURE(v.pdl);
         CAPTURE(v.cooperative);
-        CAPTURE(v.bulk);
+        CAPTURE(v.rope_attention);
         EnvScope env;
         env.set("REE_CUDA_DECODE", v.decode);
         env.set("REE_CUDA_PDL", v.pdl);
         env.set("REE_CUDA_COOPERATIVE", v.cooperative);
-        env.set("REE_CUDA_BULK", v.bulk);
+        env.set("REE_CUDA_ROPE_ATTENTION", v.rope_attention);
         CHECK(decode_path_of(m) == v.decode);
         compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
       }
@@ -201,6 +201,8 @@ TEST_CASE("decode paths: matrices of several dtypes") {
   // Layers that mix dtypes: every phase is a kernel of its own.
   auto mixed = cuda_test::make_model(DType::BF16, shape, 6);
   for (LayerWeights& lw : mixed->model.weights.layers) lw.w_down = cuda_test::random_matrix(rng, DType::Q8_0, shape.dim, shape.hidden);
+  EnvScope env;
+  env.set("REE_CUDA_DECODE", "persistent");
   CHECK(decode_path_of(head->model) == "persistent");
   CHECK(decode_path_of(mixed->model).rfind("phases (", 0) == 0);
   for (const Model* m : {&head->model, &mixed->model}) {

@@ -61,8 +61,6 @@ struct CudaState {
   DeviceBuffer summary_tickets;         // (max_batch), kept zero
   DeviceBuffer decode_layers;           // (n_layers) cuda::DecodeLayer, for the fused decode step
   DeviceBuffer decode_qkv, decode_gate_up;  // a fused step's q|k|v and gate|up values
-  DeviceBuffer decode_partials, decode_counts;  // its products' chunk partials and group counts (kept zero)
-  DeviceBuffer tile_max, chunk_sum, chunk_out;  // its attention phases' scratch
   DeviceBuffer decode_sync;             // [2] the persistent kernel's counters, kept zero
   DeviceBuffer phase_times;             // the persistent step's time stamps (REE_CUDA_PHASE_TIMES=1)
   PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash, host_top_ids, host_top_logits;
@@ -73,8 +71,8 @@ enum class DecodePath { Persistent, Phases, Kernels };
 
 // Mean duration of each kind of phase over the timed persistent steps.
 struct PhaseClock {
-  std::vector<double> sum_us = std::vector<double>(7, 0.0);  // by cuda::DecodePhase
-  std::vector<int64_t> count = std::vector<int64_t>(7, 0);
+  std::vector<double> sum_us = std::vector<double>(6, 0.0);  // by cuda::DecodePhase
+  std::vector<int64_t> count = std::vector<int64_t>(6, 0);
   double step_sum_us = 0;
   int64_t steps = 0;
 };
@@ -108,6 +106,7 @@ class CudaEngine final : public Engine {
   void allocate();
   cuda::Partials product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T);
   void enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes);
+  cuda::AttentionArgs attention_args(int layer) const;
   void enqueue_attention(int layer, int64_t T);
   void enqueue_logits(int64_t first, int64_t n_out);
   void probe(const ProbeSink* sink, int layer, ProbePoint point, const float* rows);
@@ -148,6 +147,7 @@ class CudaEngine final : public Engine {
   int64_t attention_rows_ = 0;    // query rows per attention launch
   int64_t pos_ = 0;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
+  bool fused_rope_attention_ = true;  // one token: RoPE, cache write and attention in one kernel
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
@@ -168,11 +168,16 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   q_dim_ = int64_t(c.n_heads) * c.head_dim;
   check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
   // Programmatic dependent launch (sm_90+) overlaps each kernel's start with
-  // its predecessor's end: +12% decode speed on an H100 (docs/cuda.md). It is
-  // opt-in (REE_CUDA_PDL=1) until the final kernels' bit-identity suite has
-  // run with it on a GPU; the default is the configuration that suite passed.
+  // its predecessor's end: +12% decode speed on an H100, measured in three
+  // device runs (docs/cuda.md), whose bit-identity suites ran with it on and
+  // off. On by default; REE_CUDA_PDL=0 turns it off.
   const char* pdl = std::getenv("REE_CUDA_PDL");
-  launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && pdl && std::string(pdl) == "1"};
+  launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && !(pdl && std::string(pdl) == "0")};
+  // A decode step's RoPE, KV-cache write and attention in one kernel
+  // (launch_rope_attention); REE_CUDA_ROPE_ATTENTION=0 runs qkv_rope and
+  // attention as two.
+  const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
+  fused_rope_attention_ = !(ra && std::string(ra) == "0");
   const char* summary = std::getenv("REE_CUDA_SUMMARY");
   single_summary_ = summary && std::string(summary) == "single";
   // Deterministic mode has no faster order to offer on the GPU than the
@@ -286,7 +291,7 @@ void CudaEngine::probe(const ProbeSink* sink, int layer, ProbePoint point, const
         kernels::f32_hash(host.data() + t * dim, dim);
 }
 
-void CudaEngine::enqueue_attention(int layer, int64_t T) {
+cuda::AttentionArgs CudaEngine::attention_args(int layer) const {
   const ModelConfig& c = model_.config;
   cuda::AttentionArgs a;
   a.n_heads = c.n_heads;
@@ -301,6 +306,12 @@ void CudaEngine::enqueue_attention(int layer, int64_t T) {
   a.out = state_.att.as<float>();
   a.out_low = state_.att_low.get();
   a.low = low_;
+  a.T = 1;
+  return a;
+}
+
+void CudaEngine::enqueue_attention(int layer, int64_t T) {
+  cuda::AttentionArgs a = attention_args(layer);
   for (int64_t t0 = 0; t0 < T; t0 += attention_rows_) {
     a.t0 = t0;
     a.T = std::min(attention_rows_, T - t0);
@@ -385,8 +396,12 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     qkv.q_out = s.q.as<float>();
     qkv.k_cache = k_cache_at(l);
     qkv.v_cache = v_cache_at(l);
-    cuda::launch_qkv_rope(qkv, launch_);
-    enqueue_attention(l, T);
+    if (T == 1 && fused_rope_attention_) {
+      cuda::launch_rope_attention(qkv, attention_args(l), launch_);
+    } else {
+      cuda::launch_qkv_rope(qkv, launch_);
+      enqueue_attention(l, T);
+    }
     // x = x + attention output; xb = mlp norm of x.
     norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T);
     norm.w = lw.ffn_norm.as<float>();
@@ -420,24 +435,20 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
   enqueue_logits(first, n_out);
 }
 
-// REE_CUDA_DECODE = persistent (the default) | phases | kernels. The fused
-// step needs the GPU-layout matrices (not fast mode's cuBLAS ones) and a
-// shape decode_ops.h supports; the persistent kernel also needs one dtype
-// for every layer matrix and a cooperative launch.
+// REE_CUDA_DECODE = kernels (the default) | persistent | phases. The fused
+// step (decode_ops.h) needs the GPU-layout matrices (not fast mode's cuBLAS
+// ones) and a shape it supports; the persistent kernel also needs one dtype
+// for every layer matrix and a cooperative launch. The kernels are the
+// default because they measured fastest on an H100 (docs/cuda.md: 601 tok/s
+// against the persistent kernel's 564 on tinyllama-1.1b bf16).
 void CudaEngine::choose_decode_path() {
   const char* env = std::getenv("REE_CUDA_DECODE");
-  const std::string want = env ? env : "persistent";
+  const std::string want = env ? env : "kernels";
   if (want == "kernels") return;
   if (want != "persistent" && want != "phases")
     throw Error("REE_CUDA_DECODE: '" + want + "' is not persistent, phases or kernels");
   const char* coop = std::getenv("REE_CUDA_COOPERATIVE");
   cooperative_ = !(coop && std::string(coop) == "0");
-  // The bulk copy engine (sm_90) streams the weights; REE_CUDA_BULK=0 keeps
-  // them in registers (the path of older GPUs). REE_CUDA_L2_PREFETCH=0 stops
-  // the attention phases' L2 prefetch of the next weights.
-  const char* bulk = std::getenv("REE_CUDA_BULK");
-  const char* l2 = std::getenv("REE_CUDA_L2_PREFETCH");
-  const bool hopper = cuda_device_info().compute_capability >= 90;
   const cuda::DeviceWeights& w = weights_;
   bool one_dtype = true;
   for (const cuda::DeviceLayer& l : w.layers)
@@ -468,8 +479,6 @@ void CudaEngine::choose_decode_path() {
   a.embedding_row_bytes = w.embedding_row_bytes;
   a.final_norm = w.final_norm.as<float>();
   a.lm_head = w.lm_head.gpu;
-  a.bulk_copy = hopper && !(bulk && std::string(bulk) == "0");
-  a.l2_prefetch = hopper && !(l2 && std::string(l2) == "0");
   if (const char* why = cuda::decode_unsupported(a)) {
     decode_note_ = std::string("the fused decode step does not support ") + why;
     return;
@@ -503,19 +512,6 @@ void CudaEngine::prepare_fused_decode() {
   s.decode_sync = DeviceBuffer(2 * sizeof(unsigned), "the decode step");
   check(cudaMemset(s.decode_sync.get(), 0, s.decode_sync.bytes()), "cudaMemset");
   cuda::DecodeArgs& a = decode_;
-  a.tile_stride = int((context_ + cuda::kAttentionTile - 1) / cuda::kAttentionTile);
-  a.chunk_stride = cuda::chunk_count(context_);
-  s.tile_max = DeviceBuffer(sizeof(float) * size_t(c.n_heads) * size_t(a.tile_stride), "the decode step");
-  s.chunk_sum = DeviceBuffer(sizeof(float) * size_t(c.n_heads) * size_t(a.chunk_stride), "the decode step");
-  s.chunk_out = DeviceBuffer(sizeof(float) * size_t(q_dim_) * size_t(a.chunk_stride), "the decode step");
-  s.decode_partials = DeviceBuffer(sizeof(float) * cuda::decode_partial_floats(a), "the decode step");
-  s.decode_counts = DeviceBuffer(sizeof(unsigned) * cuda::decode_count_slots(a), "the decode step");
-  check(cudaMemset(s.decode_counts.get(), 0, s.decode_counts.bytes()), "cudaMemset");
-  a.tile_max = s.tile_max.as<float>();
-  a.chunk_sum = s.chunk_sum.as<float>();
-  a.chunk_out = s.chunk_out.as<float>();
-  a.partials = s.decode_partials.as<float>();
-  a.counts = s.decode_counts.as<unsigned>();
   a.layers = s.decode_layers.as<cuda::DecodeLayer>();
   a.rope_cos = s.rope_cos.as<float>();
   a.rope_sin = s.rope_sin.as<float>();
@@ -579,15 +575,11 @@ std::string CudaEngine::decode_path_name() const {
 }
 
 std::vector<std::pair<std::string, double>> CudaEngine::phase_means() const {
-  static const char* const kNames[] = {"qkv (norm + q|k|v product)",
-                                       "attn_score (RoPE, cache, scores)",
-                                       "attn_value (softmax, chunk sums)",
-                                       "out (attention combine + o product + residual)",
-                                       "gate_up (norm + gate|up product)",
-                                       "down (SwiGLU + down product + residual)",
-                                       "lm_head (norm + logits)"};
+  static const char* const kNames[] = {"qkv (norm + q|k|v product)", "attention (RoPE, cache, attention)",
+                                       "out (o product + residual)", "gate_up (norm + gate|up product)",
+                                       "down (SwiGLU + down product + residual)", "lm_head (norm + logits)"};
   std::vector<std::pair<std::string, double>> r;
-  for (size_t k = 0; k < 7; ++k)
+  for (size_t k = 0; k < 6; ++k)
     if (clock_.count[k] > 0) r.emplace_back(kNames[k], clock_.sum_us[k] / double(clock_.count[k]));
   return r;
 }

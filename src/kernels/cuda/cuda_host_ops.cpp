@@ -147,6 +147,47 @@ void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, 
   to_host(out, d_out, size_t(T * q_dim));
 }
 
+void rope_attention(const float* partials, int chunks, int64_t pos, int n_heads, int n_kv_heads,
+                    const kernels::RopeTable& rope, float* k_cache, float* v_cache, float* out) {
+  require_device();
+  const int hd = rope.head_dim;
+  const int64_t q_dim = int64_t(n_heads) * hd, kv_dim = int64_t(n_kv_heads) * hd, rows = q_dim + 2 * kv_dim;
+  const size_t cache = size_t(rope.max_pos * kv_dim);
+  DeviceBuffer d_p = to_device(partials, size_t(chunks * rows));
+  DeviceBuffer d_cos = to_device(rope.cos.data(), rope.cos.size()), d_sin = to_device(rope.sin.data(), rope.sin.size());
+  DeviceBuffer d_k = to_device(k_cache, cache), d_v = to_device(v_cache, cache);
+  DeviceBuffer d_out(sizeof(float) * size_t(q_dim), "attention output");
+  DeviceBuffer d_scores(sizeof(float) * size_t(n_heads) * size_t(rope.max_pos), "scores");
+  DeviceBuffer d_pos = position_on_device(pos);
+  prepare_attention(hd);
+  QkvRopeArgs r;
+  r.qkv = Partials{d_p.as<float>(), chunks, rows};
+  r.T = 1;
+  r.n_heads = n_heads;
+  r.n_kv_heads = n_kv_heads;
+  r.head_dim = hd;
+  r.pos0 = d_pos.as<int64_t>();
+  r.cos = d_cos.as<float>();
+  r.sin = d_sin.as<float>();
+  r.k_cache = d_k.as<float>();
+  r.v_cache = d_v.as<float>();
+  AttentionArgs a;
+  a.T = 1;
+  a.n_heads = n_heads;
+  a.n_kv_heads = n_kv_heads;
+  a.head_dim = hd;
+  a.pos0 = d_pos.as<int64_t>();
+  a.k_cache = d_k.as<float>();
+  a.v_cache = d_v.as<float>();
+  a.context = rope.max_pos;
+  a.scores = d_scores.as<float>();
+  a.out = d_out.as<float>();
+  launch_rope_attention(r, a, Launch{});
+  to_host(out, d_out, size_t(q_dim));
+  to_host(k_cache, d_k, cache);
+  to_host(v_cache, d_v, cache);
+}
+
 void swiglu(const float* partials, int chunks, int64_t T, int64_t hidden, float* h) {
   require_device();
   DeviceBuffer d_p = to_device(partials, size_t(T * chunks * 2 * hidden));

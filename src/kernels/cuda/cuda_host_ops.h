@@ -34,6 +34,12 @@ void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_
 void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, int64_t pos0, const float* k_cache,
                const float* v_cache, float* out);
 
+// One token at position pos: qkv_rope and attention in one kernel, from
+// q|k|v partials [chunks][q_dim + 2 kv_dim]; the caches ([rope.max_pos]
+// [kv_dim]) get row pos, out the attention row [q_dim].
+void rope_attention(const float* partials, int chunks, int64_t pos, int n_heads, int n_kv_heads,
+                    const kernels::RopeTable& rope, float* k_cache, float* v_cache, float* out);
+
 // h = silu(g) * u from gate|up partials [T][chunks][2*hidden].
 void swiglu(const float* partials, int chunks, int64_t T, int64_t hidden, float* h);
 

@@ -115,9 +115,14 @@ struct AttentionArgs {
   LowPrecision low = LowPrecision::None;
 };
 // Once per process before the first launch (outside graph capture): lets the
-// kernel use more than 48 KiB of shared memory for its tiles. head_dim <= 512.
+// kernels use more than 48 KiB of shared memory for their tiles. head_dim <= 512.
 void prepare_attention(int head_dim);
 void launch_attention(const AttentionArgs& a, const Launch& launch);
+
+// One token (qkv.T = attention.T = 1, attention.t0 = 0): launch_qkv_rope and
+// launch_attention in one kernel, one block per head, the same operations
+// (q is not stored: attention takes it from shared memory).
+void launch_rope_attention(const QkvRopeArgs& qkv, const AttentionArgs& attention, const Launch& launch);
 
 // h[t][i] = silu(combine(gate_up)[t][i]) * combine(gate_up)[t][hidden + i].
 struct SwigluArgs {

@@ -95,7 +95,8 @@ int decode_persistent_blocks(const DecodeArgs& a);
 // persistent kernel as a cooperative kernel (co-residency guaranteed). The
 // persistent kernel needs every layer matrix in layer_dtype (an lm_head of
 // another dtype gets a launch of its own); the phases take any mix.
-void launch_decode_persistent(const DecodeArgs& a, bool cooperative, const Launch& launch);
+// `blocks`: decode_persistent_blocks(a), asked once outside graph capture.
+void launch_decode_persistent(const DecodeArgs& a, int blocks, bool cooperative, const Launch& launch);
 void launch_decode_phases(const DecodeArgs& a, const Launch& launch);
 
 // One phase of one layer alone (for tests): `blocks` 0 gives one block per

@@ -299,8 +299,7 @@ int decode_persistent_blocks(const DecodeArgs& a) {
   return per_sm >= 1 ? sms : 0;
 }
 
-void launch_decode_persistent(const DecodeArgs& a, bool cooperative, const Launch& launch) {
-  const int blocks = decode_persistent_blocks(a);
+void launch_decode_persistent(const DecodeArgs& a, int blocks, bool cooperative, const Launch& launch) {
   if (blocks <= 0) throw std::runtime_error("cuda: the persistent decode kernel does not fit on an SM");
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = dim3(unsigned(blocks));
