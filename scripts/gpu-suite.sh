@@ -114,14 +114,14 @@ if stage bench; then
     timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 \
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
-  # the kernel path with and without programmatic dependent launch and the
-  # fused RoPE + attention kernel (pdl0/ra0: the previous default), the fused
-  # decode step as one persistent kernel and as a kernel per phase, and the
-  # persistent kernel's phase clock
+  # the kernel path with and without programmatic dependent launch and with
+  # the opt-in RoPE + attention kernel (ra1), the fused decode step as one
+  # persistent kernel and as a kernel per phase, and the persistent kernel's
+  # phase clock
   m=$(synth tinyllama-1.1b bf16 hf)
   note "bench tinyllama-1.1b bf16: decode paths and PDL"
   timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
-    --variants ${REE_BENCH_VARIANTS:-kernels/pdl1,kernels/pdl0,kernels/pdl1/ra0,kernels/pdl0/ra0,persistent/pdl1,phases/pdl1} \
+    --variants ${REE_BENCH_VARIANTS:-kernels/pdl1,kernels/pdl0,kernels/pdl1/ra1,persistent/pdl1,phases/pdl1} \
     --phase-times 256 --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
 fi
 if stage profile; then
