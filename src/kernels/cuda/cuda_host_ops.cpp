@@ -7,20 +7,10 @@
 #include "kernels/cuda/cuda_engine.h"
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/device_weights.h"
+#include "kernels/cuda/host_transfer.h"
 
 namespace ree::cuda::host {
 namespace {
-
-template <class T>
-DeviceBuffer to_device(const T* p, size_t n) {
-  return upload(p, n * sizeof(T), "a test input");
-}
-
-template <class T>
-void to_host(T* dst, const DeviceBuffer& src, size_t n) {
-  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-  check(cudaMemcpy(dst, src.get(), n * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
-}
 
 DeviceBuffer position_on_device(int64_t pos0) { return to_device(&pos0, 1); }
 
@@ -30,14 +20,8 @@ bool gpu_visible() { return cuda_device_info().ok; }
 
 void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y) {
   require_device();
-  const kernels::PackedMatrix* parts[] = {&w};
-  const GpuLayout layout = stacked_layout(parts);
-  std::vector<uint8_t> data(layout.data_bytes());
-  std::vector<uint16_t> scales(layout.scale_count());
-  repack_for_gpu(parts, layout, data.data(), scales.data());
-  DeviceBuffer d_data = to_device(data.data(), data.size());
-  DeviceBuffer d_scales = to_device(scales.data(), scales.size());
-  GpuMatrix m{layout, d_data.as<const uint4>(), d_scales.as<const uint16_t>()};
+  const TestMatrix on_device = upload_matrix(w);
+  const GpuMatrix& m = on_device.m;
   DeviceBuffer d_x = to_device(x, size_t(T * w.cols));
   DeviceBuffer d_p(sizeof(float) * size_t(T) * size_t(m.chunks()) * size_t(w.rows), "partials");
   DeviceBuffer d_y(sizeof(float) * size_t(T * w.rows), "output");
@@ -48,14 +32,8 @@ void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y)
 
 void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y) {
   require_device();
-  const kernels::PackedMatrix* parts[] = {&w};
-  const GpuLayout layout = stacked_layout(parts);
-  std::vector<uint8_t> data(layout.data_bytes());
-  std::vector<uint16_t> scales(layout.scale_count());
-  repack_for_gpu(parts, layout, data.data(), scales.data());
-  DeviceBuffer d_data = to_device(data.data(), data.size());
-  DeviceBuffer d_scales = to_device(scales.data(), scales.size());
-  GpuMatrix m{layout, d_data.as<const uint4>(), d_scales.as<const uint16_t>()};
+  const TestMatrix on_device = upload_matrix(w);
+  const GpuMatrix& m = on_device.m;
   DeviceBuffer d_gu = to_device(gate_up_partials, size_t(chunks) * size_t(2 * w.cols));
   DeviceBuffer d_p(sizeof(float) * size_t(m.chunks()) * size_t(w.rows), "partials");
   DeviceBuffer d_y(sizeof(float) * size_t(w.rows), "output");

@@ -5,39 +5,10 @@
 
 #include "kernels/cuda/cuda_device.h"
 #include "kernels/cuda/gpu_layout.h"
+#include "kernels/cuda/host_transfer.h"
 
 namespace ree::cuda::host {
 namespace {
-
-template <class T>
-DeviceBuffer to_device(const T* p, size_t n) {
-  return upload(p, n * sizeof(T), "a test input");
-}
-
-template <class T>
-void to_host(T* dst, const DeviceBuffer& src, size_t n) {
-  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
-  check(cudaMemcpy(dst, src.get(), n * sizeof(T), cudaMemcpyDeviceToHost), "cudaMemcpy");
-}
-
-// A matrix in the GPU layout on the device.
-struct TestMatrix {
-  DeviceBuffer data, scales;
-  GpuMatrix m;
-};
-
-TestMatrix upload_matrix(const kernels::PackedMatrix& w) {
-  const kernels::PackedMatrix* parts[] = {&w};
-  TestMatrix t;
-  const GpuLayout layout = stacked_layout(parts);
-  std::vector<uint8_t> data(layout.data_bytes());
-  std::vector<uint16_t> scales(layout.scale_count());
-  repack_for_gpu(parts, layout, data.data(), scales.data());
-  t.data = to_device(data.data(), data.size());
-  t.scales = to_device(scales.data(), scales.size());
-  t.m = GpuMatrix{layout, t.data.as<const uint4>(), t.scales.as<const uint16_t>()};
-  return t;
-}
 
 // Arguments sized for products of up to `cols` columns; two layers, so that
 // layer 1's Qkv reads the residual stream rather than an embedding row.
