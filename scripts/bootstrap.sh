@@ -12,6 +12,7 @@ packages=(
   libsentencepiece-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev
   libimgui-dev libglfw3-dev libgl-dev libcli11-dev doctest-dev nlohmann-json3-dev libsodium-dev
   xvfb xauth libgl1-mesa-dri zlib1g-dev
+  python3
 )
 missing=()
 for p in "${packages[@]}"; do
