@@ -8,8 +8,8 @@
 #
 # Environment:
 #   OUT             where logs and JSON go (default ./gpu-out; the device tool sets it)
-#   REE_GPU_STAGES  a subset of "build tests bench profile peer check replay" (default:
-#                   all but profile, which runs one decode step under ncu)
+#   REE_GPU_STAGES  a subset of "build tests bench stream profile peer check replay"
+#                   (default: all but profile, which runs one decode step under ncu)
 #   REE_DEPS_DEBS   folder of Debian .deb files unpacked into /opt/ree-deps when
 #                   the build dependencies are missing (default .debs; see docs/cuda.md)
 #   REE_JOBS        build jobs (default: all cores)
@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 LOG=$OUT/suite.log
-STAGES=${REE_GPU_STAGES:-"build tests bench peer check replay"}
+STAGES=${REE_GPU_STAGES:-"build tests bench stream peer check replay"}
 JOBS=${REE_JOBS:-$(nproc)}
 MODELS=${REE_MODELS:-/tmp/ree-models}
 BUILD=${REE_BUILD_DIR:-build-gpu}
@@ -72,7 +72,7 @@ nvcc --version | tail -2 >>"$LOG" 2>&1
 # --- build -------------------------------------------------------------------
 if stage build; then
   run configure 300 cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DREE_VIEWER=OFF
-  run build 540 cmake --build $BUILD -j "$JOBS" --target ree ree-cuda-bench ree-cuda-check \
+  run build 540 cmake --build $BUILD -j "$JOBS" --target ree ree-cuda-bench ree-cuda-check ree-cuda-streambench \
     cuda_layout cuda_kernels cuda_decode cuda_model
   "$REE" info >>"$LOG" 2>&1
 fi
@@ -123,6 +123,12 @@ if stage bench; then
   timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
     --variants ${REE_BENCH_VARIANTS:-kernels/pdl1,kernels/pdl0,kernels/pdl1/ra1,persistent/pdl1,phases/pdl1} \
     --phase-times 256 --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
+fi
+if stage stream; then
+  # streaming rate by work shape for matrices of the decode products' sizes
+  # (bench/cuda/stream_bench.cu): what a product needs to reach the roofline
+  run stream 120 "$BUILD/bin/ree-cuda-streambench" --json "$OUT/stream.json"
+  grep -E "^best for" "$LOG" | tail -5 >>"$OUT/summary.txt"
 fi
 if stage profile; then
   # Kernel durations of decode steps (ncu serialises kernels: the sum is the
