@@ -2,6 +2,8 @@
 // Shared by the CUDA tests: seeded random inputs in every stored dtype, an
 // in-memory random-weight Llama model of any shape, bit comparisons, and the
 // "no GPU -> exit 77 (skipped)" guard.
+#include <doctest/doctest.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -37,6 +39,22 @@ inline bool same_bits(const float* a, const float* b, size_t n, size_t* first_di
     }
   }
   return true;
+}
+
+// A doctest check that `got` has `want`'s bits (same_bits), naming the first
+// element that differs.
+inline void check_same(const std::vector<float>& want, const std::vector<float>& got) {
+  REQUIRE(want.size() == got.size());
+  size_t at = 0;
+  const bool same = same_bits(want.data(), got.data(), want.size(), &at);
+  if (!same) {
+    CAPTURE(at);
+    CAPTURE(want[at]);
+    CAPTURE(got[at]);
+    CHECK(same);
+  } else {
+    CHECK(same);
+  }
 }
 
 // Random activations: mostly N(0, scale), with exact zeros of both signs,

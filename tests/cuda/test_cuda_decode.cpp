@@ -20,23 +20,11 @@ using cuda::host::PhaseGrid;
 
 namespace {
 
+using cuda_test::check_same;
+
 const bool kGpu = (cuda_test::skip_without_gpu(), true);
 
 const kernels::Exec kScalar{kernels::SimdPath::Scalar, kernels::Mode::Reproducible, nullptr};
-
-void check_same(const std::vector<float>& want, const std::vector<float>& got) {
-  REQUIRE(want.size() == got.size());
-  size_t at = 0;
-  const bool same = cuda_test::same_bits(want.data(), got.data(), want.size(), &at);
-  if (!same) {
-    CAPTURE(at);
-    CAPTURE(want[at]);
-    CAPTURE(got[at]);
-    CHECK(same);
-  } else {
-    CHECK(same);
-  }
-}
 
 std::vector<int64_t> ks_for(DType dtype) {
   if (dtype == DType::Q8_0) return {32, 256, 288, 1024, 2080, 5632};

@@ -17,6 +17,8 @@ using kernels::DType;
 
 namespace {
 
+using cuda_test::check_same;
+
 const bool kGpu = (cuda_test::skip_without_gpu(), true);
 
 const kernels::Exec kScalar{kernels::SimdPath::Scalar, kernels::Mode::Reproducible, nullptr};
@@ -31,20 +33,6 @@ std::vector<float> combine(const std::vector<float>& p, int chunks, int64_t T, i
       r[size_t(t * n + i)] = v;
     }
   return r;
-}
-
-void check_same(const std::vector<float>& want, const std::vector<float>& got) {
-  REQUIRE(want.size() == got.size());
-  size_t at = 0;
-  const bool same = cuda_test::same_bits(want.data(), got.data(), want.size(), &at);
-  if (!same) {
-    CAPTURE(at);
-    CAPTURE(want[at]);
-    CAPTURE(got[at]);
-    CHECK(same);
-  } else {
-    CHECK(same);
-  }
 }
 
 }  // namespace
