@@ -14,6 +14,8 @@
 #                   the build dependencies are missing (default .debs; see docs/cuda.md)
 #   REE_JOBS        build jobs (default: all cores)
 #   REE_MODELS      where synthetic models are written (default /tmp/ree-models)
+#   REE_BENCH_SPECS set empty to skip the benchmarks with the shipped settings of
+#                   tinyllama-1.1b bf16, stories15m bf16 and tinyllama-1.1b q8_0
 #   REE_BUILD_DIR   build directory (default build-gpu). Leave "build" out of
 #                   REE_GPU_STAGES to use one built elsewhere (x86-64, CUDA 13)
 # Exit code: 0 when every stage that ran passed, 1 otherwise.
@@ -105,7 +107,7 @@ mkdir -p "$MODELS"
 if stage bench; then
   BENCH=$BUILD/bin/ree-cuda-bench
   # the figures with the settings ree ships (REE_CUDA_* unset)
-  for spec in "tinyllama-1.1b bf16" "stories15m bf16" "tinyllama-1.1b q8_0"; do
+  for spec in ${REE_BENCH_SPECS-"tinyllama-1.1b bf16" "stories15m bf16" "tinyllama-1.1b q8_0"}; do
     set -- $spec
     fmt=hf
     [ "$2" = q8_0 ] && fmt=gguf
@@ -121,8 +123,8 @@ if stage bench; then
   m=$(synth tinyllama-1.1b bf16 hf)
   note "bench tinyllama-1.1b bf16: decode paths and PDL"
   timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
-    --variants ${REE_BENCH_VARIANTS:-kernels/pdl1,kernels/pdl0,kernels/pdl1/ra1,persistent/pdl1,phases/pdl1} \
-    --phase-times 256 --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
+    --variants ${REE_BENCH_VARIANTS:-stream/pdl1,stream/pdl0,kernels/pdl1,kernels/pdl0,persistent/pdl1} \
+    --phase-times 256 --phase-path ${REE_PHASE_PATH:-stream} --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
 fi
 if stage stream; then
   # streaming rate by work shape for matrices of the decode products' sizes
@@ -163,7 +165,7 @@ if stage check; then
   m=$(synth tinyllama-1.1b bf16 hf)
   run check-tinyllama-bf16 400 "$CHECK" --model "$m" --prompt-lengths 37,300 --chunks 0,64 --steps 200
   # the other decode paths on the real shape (the default is the kernel path)
-  for path in persistent phases; do
+  for path in stream persistent phases; do
     run "check-tinyllama-bf16-$path" 300 env REE_CUDA_DECODE=$path "$CHECK" --model "$m" --prompt-lengths 300 \
       --chunks 0 --steps 200
   done

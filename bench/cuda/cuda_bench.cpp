@@ -140,8 +140,9 @@ ModeFigures bench_mode(const Model& model, kernels::Mode mode, const Variant& va
 }
 
 // The persistent kernel's phase clock over `steps` decode steps after the prompt.
-nlohmann::json phase_times(const Model& model, kernels::Mode mode, int64_t prompt_tokens, int64_t steps) {
-  Variant{"persistent"}.apply();
+nlohmann::json phase_times(const Model& model, kernels::Mode mode, int64_t prompt_tokens, int64_t steps,
+                           const std::string& path) {
+  Variant{path}.apply();
   setenv("REE_CUDA_PHASE_TIMES", "1", 1);
   EngineOptions o;
   o.device = Device::Cuda;
@@ -212,6 +213,7 @@ int main(int argc, char** argv) {
   int profile_steps = 0;
   int64_t phase_steps = 0;
   std::string variants;
+  std::string phase_path = "stream";
   bool json = false;
   app.add_option("--model", model_path, "model directory or GGUF file")->required();
   app.add_option("--prompt-tokens", prompt_tokens, "prefill length")->capture_default_str();
@@ -223,7 +225,8 @@ int main(int argc, char** argv) {
   app.add_option("--variants", variants,
                  "decode paths and settings to run each mode with, e.g. kernels/pdl1,kernels/pdl0/ra0,"
                  "persistent/pdl1,phases/pdl1");
-  app.add_option("--phase-times", phase_steps, "decode steps to time phase by phase (persistent kernel's clock)");
+  app.add_option("--phase-times", phase_steps, "decode steps to time phase by phase (the fused step's clock)");
+  app.add_option("--phase-path", phase_path, "the decode path --phase-times clocks: stream or persistent");
   app.add_flag("--json", json, "machine-readable output");
   CLI11_PARSE(app, argc, argv);
   try {
@@ -271,7 +274,7 @@ int main(int argc, char** argv) {
       for (const Variant& v : vs) figs.push_back(bench_mode(model, *mode, v, prompt_tokens, decode_tokens, repeats));
     }
     nlohmann::json phases;
-    if (phase_steps > 0) phases = phase_times(model, kernels::Mode::Reproducible, prompt_tokens, phase_steps);
+    if (phase_steps > 0) phases = phase_times(model, kernels::Mode::Reproducible, prompt_tokens, phase_steps, phase_path);
 
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& f : figs)
@@ -300,7 +303,7 @@ int main(int argc, char** argv) {
                   f.variant.empty() ? "(default)" : f.variant.c_str(), f.prefill_tps, f.decode_tps, f.decode_topk_tps,
                   100.0 * f.decode_tps / roofline_tps, f.decode_path.c_str());
     if (!phases.is_null()) {
-      std::printf("persistent decode kernel: %.1f us per step (%lld steps)\n", phases["kernel_us"].get<double>(),
+      std::printf("%s decode kernel: %.1f us per step (%lld steps)\n", phases["decode_path"].get<std::string>().c_str(), phases["kernel_us"].get<double>(),
                   (long long)phases["steps"].get<int64_t>());
       for (const auto& p : phases["phases"])
         std::printf("  %-42s %8.2f us each %9.1f us per step\n", p["phase"].get<std::string>().c_str(),

@@ -145,14 +145,15 @@ std::string decode_path_of(const Model& m) {
   return cuda_decode_path(*make_engine(m, o));
 }
 
-TEST_CASE("decode paths: the persistent kernel, per-phase kernels and plain kernels give the CPU's bits") {
+TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase kernels and plain kernels give the CPU's bits") {
   struct Variant {
     const char* decode;
     const char* pdl;
     const char* cooperative;
     const char* rope_attention;  // the kernel path's fused RoPE + attention
   };
-  const Variant variants[] = {{"persistent", "0", "1", "1"}, {"persistent", "1", "0", "1"}, {"phases", "1", "1", "1"},
+  const Variant variants[] = {{"stream", "1", "1", "1"},     {"stream", "0", "0", "1"},
+                              {"persistent", "0", "1", "1"}, {"persistent", "1", "0", "1"}, {"phases", "1", "1", "1"},
                               {"phases", "0", "1", "1"},     {"kernels", "1", "1", "1"},    {"kernels", "0", "1", "0"}};
   // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
   // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
@@ -205,6 +206,12 @@ TEST_CASE("decode paths: matrices of several dtypes") {
   env.set("REE_CUDA_DECODE", "persistent");
   CHECK(decode_path_of(head->model) == "persistent");
   CHECK(decode_path_of(mixed->model).rfind("phases (", 0) == 0);
+  {  // the streamed step needs one dtype throughout: the others fall back to the kernel path
+    EnvScope stream;
+    stream.set("REE_CUDA_DECODE", "stream");
+    CHECK(decode_path_of(head->model).rfind("kernels (the streamed decode step does not support an lm_head", 0) == 0);
+    CHECK(decode_path_of(mixed->model).rfind("kernels (the streamed decode step does not support layer", 0) == 0);
+  }
   for (const Model* m : {&head->model, &mixed->model}) {
     const std::vector<int32_t> prompt = prompt_of(*m, 30, 17);
     compare(run(*m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, 50, false),

@@ -57,17 +57,18 @@ inline AttentionTiling attention_tiling(int hd) {
 namespace attention_detail {
 
 // red: kAttentionThreads / 32 + 1 floats of shared memory.
+template <class Sync>
 __device__ __forceinline__ float block_max(float m, float* red) {
 #pragma unroll
   for (int o = 16; o > 0; o /= 2) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
   if (threadIdx.x % 32 == 0) red[threadIdx.x / 32] = m;
-  __syncthreads();
+  Sync::sync();
   if (threadIdx.x == 0) {
     float r = red[0];
     for (int w = 1; w < kAttentionThreads / 32; ++w) r = fmaxf(r, red[w]);
     red[kAttentionThreads / 32] = r;
   }
-  __syncthreads();
+  Sync::sync();
   return red[kAttentionThreads / 32];
 }
 
@@ -132,8 +133,9 @@ struct AttentionRowOut {
 // cache positions 0..npos-1 (kb, vb: the head's first column in [positions]
 // [kv_dim] caches). buf: 2 * attention_tile_floats(tile, hd) floats of
 // shared memory; red: kAttentionThreads / 32 + 1; s: npos floats of global
-// scratch. All threads of the block call it; qs must be visible (after a
-// __syncthreads) before.
+// scratch. All kAttentionThreads threads (Sync's) call it; qs must be
+// visible (after a barrier) before.
+template <class Sync = BlockSync>
 __device__ __forceinline__ void attend_row(const float* qs, float* buf, float* red, const float* kb, const float* vb,
                                            int64_t kv_dim, int64_t npos, int hd, int tile, float* s,
                                            const AttentionRowOut& o) {
@@ -154,7 +156,7 @@ __device__ __forceinline__ void attend_row(const float* qs, float* buf, float* r
     } else {
       __pipeline_wait_prior(0);
     }
-    __syncthreads();
+    Sync::sync();
     const float* kt = buf + (i & 1) * buf_floats;
     const int n = int(npos - jb < tile ? npos - jb : tile);
     for (int jj = threadIdx.x; jj < n; jj += kAttentionThreads) {
@@ -162,11 +164,11 @@ __device__ __forceinline__ void attend_row(const float* qs, float* buf, float* r
       s[jb + jj] = sj;
       m = fmaxf(m, sj);
     }
-    __syncthreads();  // the buffer just read is the next one filled
+    Sync::sync();  // the buffer just read is the next one filled
   }
-  m = block_max(m, red);
+  m = block_max<Sync>(m, red);
   for (int64_t j = threadIdx.x; j < npos; j += kAttentionThreads) s[j] = kernels::contract_expf(__fsub_rn(s[j], m));
-  __syncthreads();
+  Sync::sync();
 
   // o[d] and S: chains over each chunk's positions, tile by tile
   const int d0 = threadIdx.x, d1 = threadIdx.x + kAttentionThreads;
@@ -185,7 +187,7 @@ __device__ __forceinline__ void attend_row(const float* qs, float* buf, float* r
     } else {
       __pipeline_wait_prior(0);
     }
-    __syncthreads();
+    Sync::sync();
     if (jb > 0 && jb % kChunk == 0) {  // a new chunk starts: fold the last one's partials in
       o0 = jb == kChunk ? acc0 : __fadd_rn(o0, acc0);
       o1 = jb == kChunk ? acc1 : __fadd_rn(o1, acc1);
@@ -207,14 +209,14 @@ __device__ __forceinline__ void attend_row(const float* qs, float* buf, float* r
 #pragma unroll 8
       for (int jj = 0; jj < n; ++jj) acc_s = __fadd_rn(acc_s, e[jj]);
     }
-    __syncthreads();  // the buffer just read is the next one filled
+    Sync::sync();  // the buffer just read is the next one filled
   }
   const bool one_chunk = npos <= kChunk;
   o0 = one_chunk ? acc0 : __fadd_rn(o0, acc0);
   o1 = one_chunk ? acc1 : __fadd_rn(o1, acc1);
   total = one_chunk ? acc_s : __fadd_rn(total, acc_s);
   if (threadIdx.x == s_thread) red[0] = total;
-  __syncthreads();
+  Sync::sync();
   total = red[0];
   if (d0 < hd) {
     const float v = __fdiv_rn(o0, total);

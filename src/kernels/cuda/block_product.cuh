@@ -166,6 +166,8 @@ __device__ __forceinline__ void consume_tail(const GpuMatrix& m, int64_t g, int 
 
 // ss = D(x, x, n) (one thread per 256-chunk, each on its own warp while there
 // are at most 8), then x = (x * inv) * w as in rmsnorm.cu. small: >= 65 floats.
+// Threads 0..255 (Sync's barrier) take part.
+template <class Sync = BlockSync>
 __device__ __forceinline__ void normalize(float* xs, int n, const float* w, float eps, float* small) {
   const int chunks = chunk_count_of(n);
   const int lane = int(threadIdx.x % 32), warp = int(threadIdx.x / 32);
@@ -187,20 +189,21 @@ __device__ __forceinline__ void normalize(float* xs, int n, const float* w, floa
     for (; k < len; ++k) acc = __fmaf_rn(xs[k0 + k], xs[k0 + k], acc);
     small[c] = acc;
   }
-  __syncthreads();
+  Sync::sync();
   if (threadIdx.x == 0) {
     float ss = small[0];
     for (int k = 1; k < chunks; ++k) ss = __fadd_rn(ss, small[k]);
     const float mean = __fdiv_rn(ss, float(n));
     small[kDecodeMaxChunks] = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
   }
-  __syncthreads();
+  Sync::sync();
   const float inv = small[kDecodeMaxChunks];
   for (int k = int(threadIdx.x); k < n; k += kDecodeThreads) xs[k] = __fmul_rn(__fmul_rn(xs[k], inv), __ldg(w + k));
 }
 
 // xs[0..n) = the product's input. Activations written by earlier phases are
 // read with __ldcg (L2), never through the non-coherent read-only path.
+template <class Sync = BlockSync>
 __device__ __forceinline__ void prologue(const ProductJob& j, int n, float* xs, float* small) {
   if (j.prologue == Prologue::Silu) {
     for (int k = int(threadIdx.x); k < n; k += kDecodeThreads) {
@@ -217,10 +220,10 @@ __device__ __forceinline__ void prologue(const ProductJob& j, int n, float* xs, 
   } else {
     for (int k = int(threadIdx.x); k < n; k += kDecodeThreads) xs[k] = __ldcg(j.src + k);
   }
-  __syncthreads();
+  Sync::sync();
   if (j.prologue == Prologue::Norm) {
-    normalize(xs, n, j.norm_w, j.eps, small);
-    __syncthreads();
+    normalize<Sync>(xs, n, j.norm_w, j.eps, small);
+    Sync::sync();
   }
 }
 

@@ -22,6 +22,7 @@
 #include "kernels/cuda/cuda_ops.h"
 #include "kernels/cuda/decode_ops.h"
 #include "kernels/cuda/device_weights.h"
+#include "kernels/cuda/stream_ops.h"
 #include "runtime/error.h"
 
 namespace ree {
@@ -63,16 +64,17 @@ struct CudaState {
   DeviceBuffer decode_qkv, decode_gate_up;  // a fused step's q|k|v and gate|up values
   DeviceBuffer decode_sync;             // [2] the persistent kernel's counters, kept zero
   DeviceBuffer phase_times;             // the persistent step's time stamps (REE_CUDA_PHASE_TIMES=1)
+  DeviceBuffer stream_x2, stream_parts;  // the streamed step's residual after attention and chunk partials
   PinnedBuffer host_tokens, host_pos0, host_argmax, host_hash, host_top_ids, host_top_logits;
 };
 
 // How a decode step runs (REE_CUDA_DECODE selects; docs/cuda.md).
-enum class DecodePath { Persistent, Phases, Kernels };
+enum class DecodePath { Stream, Persistent, Phases, Kernels };
 
 // Mean duration of each kind of phase over the timed persistent steps.
 struct PhaseClock {
-  std::vector<double> sum_us = std::vector<double>(6, 0.0);  // by cuda::DecodePhase
-  std::vector<int64_t> count = std::vector<int64_t>(6, 0);
+  std::vector<double> sum_us = std::vector<double>(7, 0.0);  // by cuda::StreamPhase (DecodePhase's numbers and Residual)
+  std::vector<int64_t> count = std::vector<int64_t>(7, 0);
   double step_sum_us = 0;
   int64_t steps = 0;
 };
@@ -113,9 +115,11 @@ class CudaEngine final : public Engine {
   void run_decode_graph();
   void choose_decode_path();
   void prepare_fused_decode();
+  void prepare_stream_decode();
   void enqueue_decode_step();
   void enqueue_summary(int64_t n_out);
   void record_phase_times();
+  void record_stream_times();
 
  public:
   std::string decode_path_name() const;
@@ -151,8 +155,9 @@ class CudaEngine final : public Engine {
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
-  int persistent_blocks_ = 0;      // one per SM
+  int persistent_blocks_ = 0;      // one per SM (persistent and streamed steps)
   cuda::DecodeArgs decode_;        // the fused step's arguments (decode_path_ != Kernels)
+  cuda::StreamArgs streamed_;       // the streamed step's (decode_path_ == Stream)
   PhaseClock clock_;
 };
 
@@ -446,8 +451,8 @@ void CudaEngine::choose_decode_path() {
   const char* env = std::getenv("REE_CUDA_DECODE");
   const std::string want = env ? env : "kernels";
   if (want == "kernels") return;
-  if (want != "persistent" && want != "phases")
-    throw Error("REE_CUDA_DECODE: '" + want + "' is not persistent, phases or kernels");
+  if (want != "stream" && want != "persistent" && want != "phases")
+    throw Error("REE_CUDA_DECODE: '" + want + "' is not stream, persistent, phases or kernels");
   const char* coop = std::getenv("REE_CUDA_COOPERATIVE");
   cooperative_ = !(coop && std::string(coop) == "0");
   const cuda::DeviceWeights& w = weights_;
@@ -482,6 +487,16 @@ void CudaEngine::choose_decode_path() {
   a.lm_head = w.lm_head.gpu;
   if (const char* why = cuda::decode_unsupported(a)) {
     decode_note_ = std::string("the fused decode step does not support ") + why;
+    return;
+  }
+  if (want == "stream") {
+    streamed_.d = a;
+    const char* why = !one_dtype ? "layer matrices of several dtypes" : cuda::stream_unsupported(streamed_);
+    if (why == nullptr) {
+      decode_path_ = DecodePath::Stream;
+      return;
+    }
+    decode_note_ = std::string("the streamed decode step does not support ") + why;
     return;
   }
   decode_path_ = want == "phases" ? DecodePath::Phases : DecodePath::Persistent;
@@ -525,6 +540,7 @@ void CudaEngine::prepare_fused_decode() {
   a.scores = s.scores.as<float>();
   a.logits = s.logits.as<float>();
   a.sync = s.decode_sync.as<unsigned>();
+  if (decode_path_ == DecodePath::Stream) return prepare_stream_decode();
   cuda::prepare_decode(a);
   persistent_blocks_ = decode_path_ == DecodePath::Persistent ? cuda::decode_persistent_blocks(a) : 0;
   if (decode_path_ == DecodePath::Persistent && persistent_blocks_ <= 0) {
@@ -539,10 +555,55 @@ void CudaEngine::prepare_fused_decode() {
   }
 }
 
+// The streamed step's buffers: one allocation for every product's chunk
+// partials, the residual stream after attention; then its ring and launch
+// shape for this device.
+void CudaEngine::prepare_stream_decode() {
+  const ModelConfig& c = model_.config;
+  CudaState& s = state_;
+  cuda::StreamArgs& a = streamed_;
+  a.d = decode_;
+  const int64_t dim = c.dim, hidden = c.hidden_dim, vocab = c.vocab_size;
+  const int64_t sizes[] = {cuda::chunk_count(dim) * (q_dim_ + 2 * kv_dim_), cuda::chunk_count(q_dim_) * dim,
+                           cuda::chunk_count(dim) * 2 * hidden, cuda::chunk_count(hidden) * dim,
+                           cuda::chunk_count(dim) * vocab};
+  int64_t total = 0;
+  for (int64_t n : sizes) total += (n + 63) / 64 * 64;
+  s.stream_parts = DeviceBuffer(sizeof(float) * size_t(total), "the decode step");
+  s.stream_x2 = DeviceBuffer(sizeof(float) * size_t(dim), "the decode step");
+  float* p = s.stream_parts.as<float>();
+  float** slots[] = {&a.parts_qkv, &a.parts_o, &a.parts_gu, &a.parts_down, &a.parts_lm};
+  for (size_t i = 0; i < 5; ++i) {
+    *slots[i] = p;
+    p += (sizes[i] + 63) / 64 * 64;
+  }
+  a.x2 = s.stream_x2.as<float>();
+  cuda::prepare_stream(a);
+  persistent_blocks_ = cuda::stream_blocks(a);
+  if (persistent_blocks_ <= 0) {
+    decode_path_ = DecodePath::Kernels;
+    decode_note_ = "the streamed decode step does not fit on an SM";
+    return;
+  }
+  const char* times = std::getenv("REE_CUDA_PHASE_TIMES");
+  if (times && std::string(times) == "1") {
+    s.phase_times = DeviceBuffer(sizeof(unsigned long long) * size_t(cuda::stream_phase_count(c.n_layers)),
+                                 "phase times");
+    a.d.phase_times = s.phase_times.as<unsigned long long>();
+  }
+}
+
 // One token, no probes: what the decode graph holds.
 void CudaEngine::enqueue_decode_step() {
   switch (decode_path_) {
     case DecodePath::Kernels: return enqueue_forward(1, 0, 1, nullptr);
+    case DecodePath::Stream: {
+      cuda::launch_stream_step(streamed_, persistent_blocks_, cooperative_, launch_);
+      const cuda::DeviceMatrix& lm = weights_.lm_head;
+      cuda::launch_combine(cuda::Partials{streamed_.parts_lm, lm.chunks(), lm.rows}, 1, state_.logits.as<float>(),
+                           launch_);
+      break;
+    }
     case DecodePath::Persistent: cuda::launch_decode_persistent(decode_, persistent_blocks_, cooperative_, launch_); break;
     case DecodePath::Phases: cuda::launch_decode_phases(decode_, launch_); break;
   }
@@ -550,6 +611,7 @@ void CudaEngine::enqueue_decode_step() {
 }
 
 void CudaEngine::record_phase_times() {
+  if (decode_path_ == DecodePath::Stream) return record_stream_times();
   const int n = cuda::decode_phase_count(model_.config.n_layers);
   std::vector<unsigned long long> t(static_cast<size_t>(n));
   check(cudaMemcpy(t.data(), state_.phase_times.get(), t.size() * sizeof(t[0]), cudaMemcpyDeviceToHost),
@@ -568,8 +630,24 @@ void CudaEngine::record_phase_times() {
   clock_.steps += 1;
 }
 
+void CudaEngine::record_stream_times() {
+  const int L = model_.config.n_layers, n = cuda::stream_phase_count(L);
+  std::vector<unsigned long long> t(static_cast<size_t>(n));
+  check(cudaMemcpy(t.data(), state_.phase_times.get(), t.size() * sizeof(t[0]), cudaMemcpyDeviceToHost),
+        "cudaMemcpy (phase times)");
+  const int phases = cuda::kStreamPhasesPerLayer * L + 1;
+  for (int i = 0; i < phases; ++i) {
+    const size_t kind = size_t(cuda::stream_phase_kind(i, L));
+    clock_.sum_us[kind] += double(t[size_t(i) + 2] - t[size_t(i) + 1]) / 1e3;  // [phases + 1] is the end
+    clock_.count[kind] += 1;
+  }
+  clock_.step_sum_us += double(t[size_t(n) - 1] - t[0]) / 1e3;
+  clock_.steps += 1;
+}
+
 std::string CudaEngine::decode_path_name() const {
-  const char* name = decode_path_ == DecodePath::Persistent ? "persistent"
+  const char* name = decode_path_ == DecodePath::Stream       ? "stream"
+                     : decode_path_ == DecodePath::Persistent ? "persistent"
                      : decode_path_ == DecodePath::Phases ? "phases"
                                                           : "kernels";
   return decode_note_.empty() ? name : std::string(name) + " (" + decode_note_ + ")";
@@ -578,9 +656,10 @@ std::string CudaEngine::decode_path_name() const {
 std::vector<std::pair<std::string, double>> CudaEngine::phase_means() const {
   static const char* const kNames[] = {"qkv (norm + q|k|v product)", "attention (RoPE, cache, attention)",
                                        "out (o product + residual)", "gate_up (norm + gate|up product)",
-                                       "down (SwiGLU + down product + residual)", "lm_head (norm + logits)"};
+                                       "down (SwiGLU + down product + residual)", "lm_head (norm + logits)",
+                                       "residual (down partials added to x)"};
   std::vector<std::pair<std::string, double>> r;
-  for (size_t k = 0; k < 6; ++k)
+  for (size_t k = 0; k < 7; ++k)
     if (clock_.count[k] > 0) r.emplace_back(kNames[k], clock_.sum_us[k] / double(clock_.count[k]));
   return r;
 }

@@ -38,6 +38,17 @@ __device__ __forceinline__ void store_low(void* low, LowPrecision kind, int64_t 
   else if (kind == LowPrecision::F16) static_cast<__half*>(low)[i] = __float2half_rn(v);
 }
 
+// Who takes part in a block-wide barrier: the whole block, or (the streamed
+// decode step, stream_step.cu) the N threads 0..N-1 on named barrier 1 while
+// a producer warp that never waits on it streams weights.
+struct BlockSync {
+  __device__ static void sync() { __syncthreads(); }
+};
+template <int N>
+struct NamedSync {
+  __device__ static void sync() { asm volatile("bar.sync 1, %0;" ::"n"(N) : "memory"); }
+};
+
 inline unsigned int blocks_for(int64_t n, int threads) { return unsigned((n + threads - 1) / threads); }
 
 // Programmatic dependent launch (cuda_ops.h): let the next kernel be

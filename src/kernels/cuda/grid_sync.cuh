@@ -41,9 +41,10 @@ __device__ __forceinline__ unsigned load_acquire(const unsigned* p) {
 
 // This block is done with the current phase: every thread's writes happen
 // before the arrival that other blocks will observe.
+template <class Sync = BlockSync>
 __device__ __forceinline__ void phase_arrive(const PhaseSync& s) {
   if (!s.persistent) return;
-  __syncthreads();
+  Sync::sync();
   if (threadIdx.x == 0) {
     __threadfence();
     atomicAdd(s.counter, 1u);
@@ -54,6 +55,7 @@ __device__ __forceinline__ void phase_arrive(const PhaseSync& s) {
 // that lasts seconds means a block never arrived (it cannot happen with a
 // cooperative launch); trapping turns that into an error the host reports
 // instead of a hung GPU.
+template <class Sync = BlockSync>
 __device__ __forceinline__ void phase_wait(const PhaseSync& s) {
   if (s.persistent) {
     if (threadIdx.x == 0 && s.target > 0) {
@@ -62,7 +64,7 @@ __device__ __forceinline__ void phase_wait(const PhaseSync& s) {
         if (global_time_ns() - t0 > 4000000000ull) __trap();
       }
     }
-    __syncthreads();
+    Sync::sync();
   } else {
     wait_for_inputs();
   }
@@ -73,9 +75,10 @@ __device__ __forceinline__ void phase_wait(const PhaseSync& s) {
 // (and stamps the end when `end_time` is set). Every block has passed its
 // last phase_wait before it counts itself out, so no block reads the
 // arrivals counter afterwards.
+template <class Sync = BlockSync>
 __device__ __forceinline__ void persistent_exit(const PhaseSync& s, unsigned long long* end_time) {
   if (!s.persistent) return;
-  __syncthreads();
+  Sync::sync();
   if (threadIdx.x == 0) {
     __threadfence();
     if (atomicAdd(s.counter + 1, 1u) == gridDim.x - 1) {

@@ -1,0 +1,486 @@
+// The streamed decode step (stream_ops.h): one persistent kernel, one block
+// per SM; in each block a producer warp streams weight tiles into a ring of
+// shared-memory slots (weight_ring.cuh) and 8 consumer warps run the phases.
+// Products are the contract's chunk chains (one lane per row); their values
+// are only ever formed by adding a row's chunk partials left to right.
+#include <algorithm>
+
+#include "kernels/cuda/attention_row.cuh"
+#include "kernels/cuda/block_product.cuh"
+#include "kernels/cuda/cuda_device.h"
+#include "kernels/cuda/stream_ops.h"
+#include "kernels/cuda/weight_ring.cuh"
+
+namespace ree::cuda {
+namespace {
+
+using kernels::DType;
+using ConsumerSync = NamedSync<kStreamConsumerWarps * 32>;
+static_assert(kStreamConsumerWarps * 32 == kDecodeThreads, "the consumers run block_product.cuh's prologues");
+static_assert(kStreamConsumerWarps * 32 == kAttentionThreads, "the consumers run attend_row");
+
+// Bytes of one tile (a 32-row group times a 256-column chunk) in a slot:
+// the units, then (Q8_0) the f16 scales; a slot is 128-byte aligned.
+template <DType DT>
+struct TileBytes {
+  static constexpr int kUnitsPerChunk = kChunk / Unit<DT>::kElems;
+  static constexpr unsigned kUnits = unsigned(kUnitsPerChunk) * kRowsPerGroup * kUnitBytes;
+  static constexpr unsigned kScales = DT == DType::Q8_0 ? unsigned(kChunk / kQ8Block) * kRowsPerGroup * 2 : 0;
+  static constexpr unsigned kSlot = (kUnits + kScales + 127) / 128 * 128;
+};
+
+size_t slot_bytes(DType dt) {
+  switch (dt) {
+    case DType::F32: return TileBytes<DType::F32>::kSlot;
+    case DType::F16: return TileBytes<DType::F16>::kSlot;
+    case DType::BF16: return TileBytes<DType::BF16>::kSlot;
+    case DType::Q8_0: return TileBytes<DType::Q8_0>::kSlot;
+  }
+  return 0;
+}
+
+__host__ __device__ inline int64_t max_cols_of(const DecodeArgs& a) {
+  const int64_t q = int64_t(a.n_heads) * a.head_dim;
+  const int64_t m = a.dim > a.hidden ? a.dim : a.hidden;
+  return m > q ? m : q;
+}
+
+// Shared memory: the barriers, the ring, then x (or attention's buffers).
+__host__ __device__ inline size_t barrier_bytes(int slots) { return (size_t(2) * slots * 8 + 127) / 128 * 128; }
+__host__ __device__ inline int64_t area_floats(const DecodeArgs& a, int tile) {
+  const int64_t xs = decode_x_floats(max_cols_of(a));
+  const int64_t att = attention_q_floats(a.head_dim) + 2 * attention_tile_floats(tile, a.head_dim);
+  return xs > att ? xs : att;
+}
+size_t stream_shared_bytes(const StreamArgs& a) {
+  return barrier_bytes(a.slots) + size_t(a.slots) * slot_bytes(a.d.layer_dtype) +
+         size_t(area_floats(a.d, a.attention_tile)) * sizeof(float);
+}
+
+__host__ __device__ inline bool has_tiles(StreamPhase p) {
+  return p != StreamPhase::Attention && p != StreamPhase::Residual;
+}
+
+__device__ __forceinline__ GpuMatrix matrix_of(const StreamArgs& a, StreamPhase p, int layer) {
+  if (p == StreamPhase::LmHead) return a.d.lm_head;
+  const DecodeLayer& L = a.d.layers[layer];
+  switch (p) {
+    case StreamPhase::Qkv: return L.qkv;
+    case StreamPhase::Out: return L.wo;
+    case StreamPhase::GateUp: return L.gate_up;
+    default: return L.down;
+  }
+}
+
+// A block's share of a phase's n tiles (c-major: tile i is chunk i / groups
+// of group i % groups): a contiguous run, the sizes differing by at most one.
+// The blocks that get one more rotate from phase to phase (`offset`), so that
+// every block's stream stays as long as every other's over the step.
+struct Share {
+  int64_t first = 0, count = 0;
+};
+__device__ __forceinline__ Share share_of(int64_t n, unsigned& offset) {
+  const unsigned grid = gridDim.x;
+  const int64_t base = n / grid;
+  const unsigned extra = unsigned(n % grid);
+  const unsigned rank = (blockIdx.x + grid - offset) % grid;
+  Share s;
+  s.first = int64_t(rank) * base + (rank < extra ? rank : extra);
+  s.count = base + (rank < extra ? 1 : 0);
+  offset = (offset + extra) % grid;
+  return s;
+}
+
+struct Ring {
+  uint8_t* data = nullptr;
+  uint64_t* full = nullptr;
+  uint64_t* empty = nullptr;
+  int slots = 0;
+};
+
+// ------------------------------------------------------------- producer ----
+
+// Streams every tile of the step that this block will consume, in order.
+template <DType DT>
+__device__ void produce(const StreamArgs& a, const Ring& r) {
+  using TB = TileBytes<DT>;
+  unsigned offset = 0;
+  int64_t t = 0;
+  const int phases = kStreamPhasesPerLayer * a.d.n_layers + 1;
+  for (int i = 0; i < phases; ++i) {
+    const StreamPhase p = stream_phase_kind(i, a.d.n_layers);
+    if (!has_tiles(p)) continue;
+    const GpuMatrix m = matrix_of(a, p, i / kStreamPhasesPerLayer);
+    const int64_t groups = m.layout.groups;
+    const Share sh = share_of(groups * product_detail::chunk_count_of(m.layout.cols), offset);
+    for (int64_t it = sh.first; it < sh.first + sh.count; ++it, ++t) {
+      const int slot = int(t % r.slots);
+      const int64_t use = t / r.slots;
+      if (use > 0) ring::wait(r.empty + slot, unsigned(use - 1) & 1u);
+      const int c = int(it / groups);
+      const int64_t g = it % groups;
+      const int64_t unit0 = int64_t(c) * TB::kUnitsPerChunk;
+      const int64_t left = m.layout.units_per_row - unit0;
+      const unsigned units = unsigned(left < TB::kUnitsPerChunk ? left : TB::kUnitsPerChunk);
+      const unsigned unit_bytes = units * kRowsPerGroup * kUnitBytes;
+      const unsigned scale_bytes = DT == DType::Q8_0 ? (units / 2) * kRowsPerGroup * 2 : 0;
+      uint8_t* dst = r.data + size_t(slot) * TB::kSlot;
+      ring::expect_bytes(r.full + slot, unit_bytes + scale_bytes);
+      ring::bulk_copy(dst, m.data + (g * m.layout.units_per_row + unit0) * kRowsPerGroup, unit_bytes, r.full + slot);
+      if constexpr (DT == DType::Q8_0)
+        ring::bulk_copy(dst + TB::kUnits, m.scales + (g * (m.layout.cols / kQ8Block) + int64_t(c) * 8) * kRowsPerGroup,
+                        scale_bytes, r.full + slot);
+    }
+  }
+}
+
+// ------------------------------------------------------------- consumers ---
+
+// One unit of this lane's row: acc = fma(w[e], x[e], acc) over its V elements.
+template <DType DT>
+__device__ __forceinline__ void unit_chain(const uint8_t* slot, int i, int n, const float* xc, int lane, float& acc) {
+  constexpr int V = Unit<DT>::kElems;
+  const uint4 u = reinterpret_cast<const uint4*>(slot)[i * kRowsPerGroup + lane];
+  float d = 0.0f;
+  if constexpr (DT == DType::Q8_0)
+    d = __half2float(__ushort_as_half(
+        reinterpret_cast<const unsigned short*>(slot + TileBytes<DT>::kUnits)[(i / 2) * kRowsPerGroup + lane]));
+  float w[V];
+  Unit<DT>::unpack(u, d, w);
+  if (n == V) {
+    const float4* x4 = reinterpret_cast<const float4*>(xc + i * V);
+#pragma unroll
+    for (int q = 0; q < V / 4; ++q) {
+      const float4 x = x4[q];
+      acc = __fmaf_rn(w[4 * q + 0], x.x, acc);
+      acc = __fmaf_rn(w[4 * q + 1], x.y, acc);
+      acc = __fmaf_rn(w[4 * q + 2], x.z, acc);
+      acc = __fmaf_rn(w[4 * q + 3], x.w, acc);
+    }
+  } else {
+#pragma unroll
+    for (int e = 0; e < V; ++e)
+      if (e < n) acc = __fmaf_rn(w[e], xc[i * V + e], acc);
+  }
+}
+
+// The chain of this lane's row over one chunk of `len` columns.
+template <DType DT>
+__device__ __forceinline__ float tile_chain(const uint8_t* slot, int len, const float* xc, int lane) {
+  constexpr int V = Unit<DT>::kElems, kUnits = TileBytes<DT>::kUnitsPerChunk;
+  float acc = 0.0f;
+  if (len == kChunk) {
+#pragma unroll 8
+    for (int i = 0; i < kUnits; ++i) unit_chain<DT>(slot, i, V, xc, lane, acc);
+  } else {
+    const int units = (len + V - 1) / V;
+    for (int i = 0; i < units; ++i) unit_chain<DT>(slot, i, len - i * V < V ? len - i * V : V, xc, lane, acc);
+  }
+  return acc;
+}
+
+// This warp's tiles of a phase (the block's tiles t0, t0 + 1, ... go to warps
+// in turn): chunk partials parts[c][row].
+template <DType DT>
+__device__ void consume_tiles(const GpuMatrix& m, const Share& sh, int64_t t0, const float* xs, float* parts,
+                              const Ring& r) {
+  const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
+  const int64_t groups = m.layout.groups, rows = m.layout.rows, cols = m.layout.cols;
+  for (int64_t k = (warp - t0 % kStreamConsumerWarps + kStreamConsumerWarps) % kStreamConsumerWarps; k < sh.count;
+       k += kStreamConsumerWarps) {
+    const int64_t t = t0 + k, it = sh.first + k;
+    const int slot = int(t % r.slots);
+    ring::wait(r.full + slot, unsigned(t / r.slots) & 1u);
+    const int c = int(it / groups);
+    const int64_t g = it % groups;
+    const int64_t left = cols - int64_t(c) * kChunk;
+    const int len = int(left < kChunk ? left : kChunk);
+    const float acc = tile_chain<DT>(r.data + size_t(slot) * TileBytes<DT>::kSlot, len, xs + int64_t(c) * kChunk, lane);
+    __syncwarp();
+    if (lane == 0) ring::arrive(r.empty + slot);
+    const int64_t row = g * kRowsPerGroup + lane;
+    if (row < rows) parts[int64_t(c) * rows + row] = acc;
+  }
+}
+
+// Value n of a product from its partials [chunks][rows], written by other
+// blocks in an earlier phase (so read through L2): r = p0; r = r + p1; ...
+__device__ __forceinline__ float combined(const float* parts, int chunks, int64_t rows, int64_t n) {
+  float r = __ldcg(parts + n);
+  for (int c = 1; c < chunks; ++c) r = __fadd_rn(r, __ldcg(parts + int64_t(c) * rows + n));
+  return r;
+}
+
+__device__ __forceinline__ int64_t qkv_rows(const DecodeArgs& d) {
+  return int64_t(d.n_heads + 2 * d.n_kv_heads) * d.head_dim;
+}
+
+// The heads of this block (block h % grid takes head h): q, k and v from the
+// q|k|v partials, RoPE (rope.cu's operations), k and v into the cache at pos
+// (the heads of a kv group write the same bits), then attend_row.
+__device__ void attention_phase(const StreamArgs& a, int layer, float* area, float* red) {
+  const DecodeArgs& d = a.d;
+  const DecodeLayer& L = d.layers[layer];
+  const int hd = d.head_dim, half = hd / 2;
+  const int64_t q_dim = int64_t(d.n_heads) * hd, kv_dim = int64_t(d.n_kv_heads) * hd, rows = qkv_rows(d);
+  const int chunks = product_detail::chunk_count_of(d.dim);
+  const int64_t pos = *d.pos;
+  const float* cosv = d.rope_cos + pos * half;
+  const float* sinv = d.rope_sin + pos * half;
+  float* qs = area;
+  float* buf = area + attention_q_floats(hd);
+  for (int h = int(blockIdx.x); h < d.n_heads; h += int(gridDim.x)) {
+    const int kvh = h / (d.n_heads / d.n_kv_heads);
+    const int64_t q0i = int64_t(h) * hd, k0i = q_dim + int64_t(kvh) * hd, v0i = q_dim + kv_dim + int64_t(kvh) * hd;
+    float* k_row = L.k_cache + pos * kv_dim + int64_t(kvh) * hd;
+    float* v_row = L.v_cache + pos * kv_dim + int64_t(kvh) * hd;
+    for (int j = int(threadIdx.x); j < half; j += kDecodeThreads) {
+      const float c = cosv[j], s = sinv[j];
+      const float q0 = combined(a.parts_qkv, chunks, rows, q0i + j);
+      const float q1 = combined(a.parts_qkv, chunks, rows, q0i + j + half);
+      qs[j] = __fsub_rn(__fmul_rn(q0, c), __fmul_rn(q1, s));
+      qs[j + half] = __fadd_rn(__fmul_rn(q0, s), __fmul_rn(q1, c));
+      const float k0 = combined(a.parts_qkv, chunks, rows, k0i + j);
+      const float k1 = combined(a.parts_qkv, chunks, rows, k0i + j + half);
+      k_row[j] = __fsub_rn(__fmul_rn(k0, c), __fmul_rn(k1, s));
+      k_row[j + half] = __fadd_rn(__fmul_rn(k0, s), __fmul_rn(k1, c));
+    }
+    for (int e = int(threadIdx.x); e < hd; e += kDecodeThreads) v_row[e] = combined(a.parts_qkv, chunks, rows, v0i + e);
+    ConsumerSync::sync();
+    attend_row<ConsumerSync>(qs, buf, red, L.k_cache + int64_t(kvh) * hd, L.v_cache + int64_t(kvh) * hd, kv_dim,
+                             pos + 1, hd, a.attention_tile, d.scores + int64_t(h) * d.context,
+                             AttentionRowOut{d.att + int64_t(h) * hd});
+    ConsumerSync::sync();  // qs, the tiles and red are reused by the next head
+  }
+}
+
+// xs[k] = x2[k] = x[k] + o[k] (o from its partials) for the whole row: every
+// block needs all of it for the norm; block 0 keeps it for the Residual phase.
+__device__ void add_attention_output(const StreamArgs& a, float* xs) {
+  const DecodeArgs& d = a.d;
+  const int chunks = product_detail::chunk_count_of(int64_t(d.n_heads) * d.head_dim);
+  for (int k = int(threadIdx.x); k < d.dim; k += kDecodeThreads) {
+    const float v = __fadd_rn(__ldcg(d.x + k), combined(a.parts_o, chunks, d.dim, k));
+    xs[k] = v;
+    if (blockIdx.x == 0) a.x2[k] = v;
+  }
+}
+
+// h = silu(gate) * up (swiglu.cu's operations) for the chunks of the down
+// product's input that this block's tiles cover.
+__device__ void swiglu_chunks(const StreamArgs& a, const GpuMatrix& down, const Share& sh, float* xs) {
+  if (sh.count == 0) return;
+  const DecodeArgs& d = a.d;
+  const int chunks = product_detail::chunk_count_of(d.dim);
+  const int64_t rows = 2 * int64_t(d.hidden);
+  const int64_t c0 = sh.first / down.layout.groups, c1 = (sh.first + sh.count - 1) / down.layout.groups;
+  const int64_t k1 = (c1 + 1) * kChunk < d.hidden ? (c1 + 1) * kChunk : d.hidden;
+  for (int64_t k = c0 * kChunk + threadIdx.x; k < k1; k += kDecodeThreads) {
+    const float g = combined(a.parts_gu, chunks, rows, k), u = combined(a.parts_gu, chunks, rows, d.hidden + k);
+    xs[k] = __fmul_rn(kernels::contract_silu(g), u);
+  }
+}
+
+// x = x2 + down (from its partials), a slice of rows per block.
+__device__ void residual_phase(const StreamArgs& a) {
+  const DecodeArgs& d = a.d;
+  const int chunks = product_detail::chunk_count_of(d.hidden);
+  const int64_t per = (d.dim + gridDim.x - 1) / gridDim.x;
+  const int64_t r0 = int64_t(blockIdx.x) * per, r1 = r0 + per < d.dim ? r0 + per : d.dim;
+  for (int64_t r = r0 + threadIdx.x; r < r1; r += kDecodeThreads)
+    d.x[r] = __fadd_rn(__ldcg(a.x2 + r), combined(a.parts_down, chunks, d.dim, r));
+}
+
+// The prologue of a normed product: RMSNorm of x (layer 0: of the embedding
+// row, which block 0 also writes to x) into xs.
+__device__ void norm_prologue(const StreamArgs& a, int layer, const float* w, float* xs, float* small) {
+  const DecodeArgs& d = a.d;
+  ProductJob j;
+  j.prologue = Prologue::Norm;
+  j.norm_w = w;
+  j.eps = d.eps;
+  if (layer == 0) {
+    j.embedding = d.embedding;
+    j.embedding_dtype = d.embedding_dtype;
+    j.embedding_row_bytes = d.embedding_row_bytes;
+    j.token = d.token;
+    j.x_out = d.x;
+  } else {
+    j.src = d.x;
+  }
+  product_detail::prologue<ConsumerSync>(j, d.dim, xs, small);
+}
+
+template <DType DT>
+__device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* small, float* red) {
+  const DecodeArgs& d = a.d;
+  unsigned offset = 0;  // share_of's rotation, as in produce()
+  int64_t t = 0;        // the block's tiles so far, as in produce()
+  const int phases = kStreamPhasesPerLayer * d.n_layers + 1;
+  PhaseSync sync;
+  sync.counter = d.sync;
+  sync.persistent = true;
+  sync.times = d.phase_times;
+  for (int i = 0; i < phases; ++i) {
+    sync.target = unsigned(i) * gridDim.x;
+    sync.phase = i + 1;
+    phase_wait<ConsumerSync>(sync);
+    const StreamPhase p = stream_phase_kind(i, d.n_layers);
+    const int layer = i / kStreamPhasesPerLayer;
+    Share sh;
+    GpuMatrix m;
+    if (has_tiles(p)) {
+      m = matrix_of(a, p, layer);
+      sh = share_of(m.layout.groups * product_detail::chunk_count_of(m.layout.cols), offset);
+    }
+    float* parts = nullptr;
+    switch (p) {
+      case StreamPhase::Qkv:
+        norm_prologue(a, layer, d.layers[layer].attn_norm, area, small);
+        parts = a.parts_qkv;
+        break;
+      case StreamPhase::Attention: attention_phase(a, layer, area, red); break;
+      case StreamPhase::Out:
+        for (int k = int(threadIdx.x); k < d.n_heads * d.head_dim; k += kDecodeThreads) area[k] = __ldcg(d.att + k);
+        ConsumerSync::sync();
+        parts = a.parts_o;
+        break;
+      case StreamPhase::GateUp:
+        add_attention_output(a, area);
+        ConsumerSync::sync();
+        product_detail::normalize<ConsumerSync>(area, d.dim, d.layers[layer].ffn_norm, d.eps, small);
+        ConsumerSync::sync();
+        parts = a.parts_gu;
+        break;
+      case StreamPhase::Down:
+        swiglu_chunks(a, m, sh, area);
+        ConsumerSync::sync();
+        parts = a.parts_down;
+        break;
+      case StreamPhase::Residual: residual_phase(a); break;
+      case StreamPhase::LmHead: {
+        ProductJob j;
+        j.prologue = Prologue::Norm;
+        j.norm_w = d.final_norm;
+        j.eps = d.eps;
+        j.src = d.x;
+        product_detail::prologue<ConsumerSync>(j, d.dim, area, small);
+        parts = a.parts_lm;
+        break;
+      }
+    }
+    if (parts != nullptr) {
+      consume_tiles<DT>(m, sh, t, area, parts, r);
+      t += sh.count;
+    }
+    phase_arrive<ConsumerSync>(sync);
+  }
+  persistent_exit<ConsumerSync>(sync, d.phase_times == nullptr ? nullptr
+                                                               : d.phase_times + stream_phase_count(d.n_layers) - 1);
+}
+
+template <DType DT>
+__global__ void __launch_bounds__(kStreamThreads, 1) stream_step_kernel(const StreamArgs a) {
+  extern __shared__ __align__(128) uint8_t smem[];
+  __shared__ float small[kDecodeMaxChunks + 1];
+  __shared__ float red[kAttentionThreads / 32 + 1];
+  Ring r;
+  r.slots = a.slots;
+  r.full = reinterpret_cast<uint64_t*>(smem);
+  r.empty = r.full + a.slots;
+  r.data = smem + barrier_bytes(a.slots);
+  float* area = reinterpret_cast<float*>(r.data + size_t(a.slots) * TileBytes<DT>::kSlot);
+  if (threadIdx.x == 0) {
+    for (int s = 0; s < a.slots; ++s) {
+      ring::init(r.full + s, 1);   // the producer's expect_bytes
+      ring::init(r.empty + s, 1);  // the consuming warp's lane 0
+    }
+    ring::init_fence();
+    if (a.d.phase_times != nullptr && blockIdx.x == 0) a.d.phase_times[0] = global_time_ns();
+  }
+  __syncthreads();  // the last barrier of the whole block: the producer warp leaves the consumers' barriers alone
+  if (threadIdx.x / 32 == kStreamConsumerWarps) {
+    if (threadIdx.x % 32 == 0) produce<DT>(a, r);
+    return;
+  }
+  consume<DT>(a, r, area, small, red);
+}
+
+using StreamKernel = void (*)(const StreamArgs);
+
+StreamKernel stream_kernel(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return stream_step_kernel<DType::F32>;
+    case DType::F16: return stream_step_kernel<DType::F16>;
+    case DType::BF16: return stream_step_kernel<DType::BF16>;
+    case DType::Q8_0: return stream_step_kernel<DType::Q8_0>;
+  }
+  return nullptr;
+}
+
+int device_attribute(cudaDeviceAttr what) {
+  int device = 0, v = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&v, what, device), "cudaDeviceGetAttribute");
+  return v;
+}
+
+// Dynamic shared memory a block may have beside the kernel's static part.
+size_t dynamic_budget(DType dt) {
+  cudaFuncAttributes attr = {};
+  check(cudaFuncGetAttributes(&attr, stream_kernel(dt)), "cudaFuncGetAttributes (stream)");
+  return size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin)) - attr.sharedSizeBytes;
+}
+
+}  // namespace
+
+const char* stream_unsupported(const StreamArgs& a) {
+  if (device_attribute(cudaDevAttrComputeCapabilityMajor) < 9) return "a GPU before sm_90 (no bulk copies)";
+  if (a.d.lm_head.layout.dtype != a.d.layer_dtype) return "an lm_head of another dtype than the layers";
+  if (const char* why = decode_unsupported(a.d)) return why;
+  return nullptr;
+}
+
+// The deepest ring that fits beside x; then the largest attention tile that
+// fits in what is left (the attention buffers share x's space).
+void prepare_stream(StreamArgs& a) {
+  const size_t budget = dynamic_budget(a.d.layer_dtype), slot = slot_bytes(a.d.layer_dtype);
+  const size_t x_bytes = size_t(area_floats(a.d, 1)) * sizeof(float);
+  int slots = 16;
+  while (slots > 2 && barrier_bytes(slots) + slots * slot + x_bytes > budget) --slots;
+  a.slots = slots;
+  int tile = kChunk;
+  while (tile > 1 && barrier_bytes(slots) + slots * slot + size_t(area_floats(a.d, tile)) * sizeof(float) > budget)
+    tile /= 2;
+  a.attention_tile = tile;
+  if (stream_shared_bytes(a) > budget) throw std::runtime_error("cuda: the streamed decode step does not fit on an SM");
+  check(cudaFuncSetAttribute(stream_kernel(a.d.layer_dtype), cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             int(stream_shared_bytes(a))),
+        "cudaFuncSetAttribute (stream)");
+}
+
+int stream_blocks(const StreamArgs& a) {
+  int per_sm = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, stream_kernel(a.d.layer_dtype), kStreamThreads,
+                                                      stream_shared_bytes(a)),
+        "cudaOccupancyMaxActiveBlocksPerMultiprocessor (stream)");
+  return per_sm >= 1 ? device_attribute(cudaDevAttrMultiProcessorCount) : 0;
+}
+
+void launch_stream_step(const StreamArgs& a, int blocks, bool cooperative, const Launch& launch) {
+  if (blocks <= 0) throw std::runtime_error("cuda: the streamed decode step does not fit on an SM");
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(unsigned(blocks));
+  cfg.blockDim = dim3(kStreamThreads);
+  cfg.dynamicSmemBytes = stream_shared_bytes(a);
+  cfg.stream = launch.stream;
+  cudaLaunchAttribute attr[1] = {};
+  attr[0].id = cudaLaunchAttributeCooperative;
+  attr[0].val.cooperative = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = cooperative ? 1 : 0;
+  cudaLaunchKernelEx(&cfg, stream_kernel(a.d.layer_dtype), a);
+  check_launch("decode (streamed)");
+}
+
+}  // namespace ree::cuda
