@@ -164,6 +164,25 @@ __device__ __forceinline__ void consume_tail(const GpuMatrix& m, int64_t g, int 
     if (e < cs.tail) acc = __fmaf_rn(w[e], x[cs.full_units * V + e], acc);
 }
 
+// Element loops of the prologues go in batches of kBatch per thread: each
+// batch's loads are all issued before its stores, which the compiler could
+// not otherwise move them past (the pointers might alias), so a batch costs
+// one memory latency instead of kBatch.
+inline constexpr int kBatch = 8;
+
+// xs[k] = src[k] for k < n (src written by an earlier phase: read through L2).
+__device__ __forceinline__ void copy_in(float* xs, const float* src, int n) {
+  for (int k0 = int(threadIdx.x); k0 < n; k0 += kBatch * kDecodeThreads) {
+    float v[kBatch];
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i)
+      if (k0 + i * kDecodeThreads < n) v[i] = __ldcg(src + k0 + i * kDecodeThreads);
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i)
+      if (k0 + i * kDecodeThreads < n) xs[k0 + i * kDecodeThreads] = v[i];
+  }
+}
+
 // ss = D(x, x, n) (one thread per 256-chunk, each on its own warp while there
 // are at most 8), then x = (x * inv) * w as in rmsnorm.cu. small: >= 65 floats.
 // Threads 0..255 (Sync's barrier) take part.
@@ -198,7 +217,18 @@ __device__ __forceinline__ void normalize(float* xs, int n, const float* w, floa
   }
   Sync::sync();
   const float inv = small[kDecodeMaxChunks];
-  for (int k = int(threadIdx.x); k < n; k += kDecodeThreads) xs[k] = __fmul_rn(__fmul_rn(xs[k], inv), __ldg(w + k));
+  // in batches of 8 per thread, every load of a batch issued before any store
+  for (int k0 = int(threadIdx.x); k0 < n; k0 += kBatch * kDecodeThreads) {
+    float wv[kBatch];
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i)
+      if (k0 + i * kDecodeThreads < n) wv[i] = __ldg(w + k0 + i * kDecodeThreads);
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      const int k = k0 + i * kDecodeThreads;
+      if (k < n) xs[k] = __fmul_rn(__fmul_rn(xs[k], inv), wv[i]);
+    }
+  }
 }
 
 // xs[0..n) = the product's input. Activations written by earlier phases are
@@ -212,13 +242,21 @@ __device__ __forceinline__ void prologue(const ProductJob& j, int n, float* xs, 
     }
   } else if (j.embedding != nullptr) {
     const uint8_t* row = j.embedding + size_t(*j.token) * j.embedding_row_bytes;
-    for (int k = int(threadIdx.x); k < n; k += kDecodeThreads) {
-      const float v = embedding_value(j.embedding_dtype, row, k);
-      xs[k] = v;
-      if (blockIdx.x == 0) j.x_out[k] = v;
+    for (int k0 = int(threadIdx.x); k0 < n; k0 += kBatch * kDecodeThreads) {
+      float v[kBatch];
+#pragma unroll
+      for (int i = 0; i < kBatch; ++i)
+        if (k0 + i * kDecodeThreads < n) v[i] = embedding_value(j.embedding_dtype, row, k0 + i * kDecodeThreads);
+#pragma unroll
+      for (int i = 0; i < kBatch; ++i) {
+        const int k = k0 + i * kDecodeThreads;
+        if (k >= n) continue;
+        xs[k] = v[i];
+        if (blockIdx.x == 0) j.x_out[k] = v[i];
+      }
     }
   } else {
-    for (int k = int(threadIdx.x); k < n; k += kDecodeThreads) xs[k] = __ldcg(j.src + k);
+    copy_in(xs, j.src, n);
   }
   Sync::sync();
   if (j.prologue == Prologue::Norm) {

@@ -14,6 +14,7 @@
 //
 // No float ever goes through an atomic: the counters are the only atomics.
 #include <cstdint>
+#include <cstdio>
 
 #include "kernels/cuda/device_common.cuh"
 
@@ -45,10 +46,9 @@ template <class Sync = BlockSync>
 __device__ __forceinline__ void phase_arrive(const PhaseSync& s) {
   if (!s.persistent) return;
   Sync::sync();
-  if (threadIdx.x == 0) {
-    __threadfence();
-    atomicAdd(s.counter, 1u);
-  }
+  // One release add: it orders every write the block made before the
+  // barrier (cumulativity) ahead of the arrival, without a full fence.
+  if (threadIdx.x == 0) asm volatile("red.release.gpu.global.add.u32 [%0], 1;" ::"l"(s.counter) : "memory");
 }
 
 // Waits until the phase's inputs are complete and visible. A persistent wait
@@ -61,7 +61,11 @@ __device__ __forceinline__ void phase_wait(const PhaseSync& s) {
     if (threadIdx.x == 0 && s.target > 0) {
       const unsigned long long t0 = global_time_ns();
       while (load_acquire(s.counter) < s.target) {
-        if (global_time_ns() - t0 > 4000000000ull) __trap();
+        if (global_time_ns() - t0 > 4000000000ull) {
+          printf("ree: grid barrier timed out: block %d waits for %u arrivals, has %u\n", int(blockIdx.x), s.target,
+                 load_acquire(s.counter));
+          __trap();
+        }
       }
     }
     Sync::sync();

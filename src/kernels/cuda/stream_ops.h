@@ -57,6 +57,7 @@ struct StreamArgs {
   float* parts_lm = nullptr;     // [chunks(dim)][vocab]
   int slots = 0;                 // ring slots per block (prepare_stream sets it)
   int attention_tile = 0;        // positions per attention tile (prepare_stream sets it)
+  bool stream_only = false;      // REE_CUDA_STREAM_ONLY=1: a measurement of the stream alone (wrong logits)
 };
 
 // Time stamps of one streamed step: [0] start, [1 + i] phase i, [last] end.

@@ -4,6 +4,8 @@
 // Products are the contract's chunk chains (one lane per row); their values
 // are only ever formed by adding a row's chunk partials left to right.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include "kernels/cuda/attention_row.cuh"
 #include "kernels/cuda/block_product.cuh"
@@ -179,17 +181,21 @@ __device__ __forceinline__ float tile_chain(const uint8_t* slot, int len, const 
   return acc;
 }
 
-// This warp's tiles of a phase (the block's tiles t0, t0 + 1, ... go to warps
-// in turn): chunk partials parts[c][row].
+// This warp's tiles of a phase: chunk partials parts[c][row]. A slot is
+// always emptied by the same warp (slot % warps), which takes its uses in
+// order. That is what makes a parity wait unambiguous: a warp that ran ahead
+// of the producer to use u of a slot could otherwise find the slot's `full`
+// barrier still in phase u - 1, whose parity equals that of use u - 2,
+// already complete, and read a stale tile.
 template <DType DT>
 __device__ void consume_tiles(const GpuMatrix& m, const Share& sh, int64_t t0, const float* xs, float* parts,
                               const Ring& r) {
   const int warp = int(threadIdx.x / 32), lane = int(threadIdx.x % 32);
   const int64_t groups = m.layout.groups, rows = m.layout.rows, cols = m.layout.cols;
-  for (int64_t k = (warp - t0 % kStreamConsumerWarps + kStreamConsumerWarps) % kStreamConsumerWarps; k < sh.count;
-       k += kStreamConsumerWarps) {
+  for (int64_t k = 0; k < sh.count; ++k) {
     const int64_t t = t0 + k, it = sh.first + k;
     const int slot = int(t % r.slots);
+    if (slot % kStreamConsumerWarps != warp) continue;
     ring::wait(r.full + slot, unsigned(t / r.slots) & 1u);
     const int c = int(it / groups);
     const int64_t g = it % groups;
@@ -205,10 +211,24 @@ __device__ void consume_tiles(const GpuMatrix& m, const Share& sh, int64_t t0, c
 
 // Value n of a product from its partials [chunks][rows], written by other
 // blocks in an earlier phase (so read through L2): r = p0; r = r + p1; ...
-__device__ __forceinline__ float combined(const float* parts, int chunks, int64_t rows, int64_t n) {
-  float r = __ldcg(parts + n);
-  for (int c = 1; c < chunks; ++c) r = __fadd_rn(r, __ldcg(parts + int64_t(c) * rows + n));
-  return r;
+// E values at once, n0, n0 + step, ... (those below `limit`): all loads of R
+// chunks of all E go out before the adds, so a round costs one L2 latency.
+template <int E, int R>
+__device__ __forceinline__ void combined(const float* parts, int chunks, int64_t rows, int64_t n0, int64_t step,
+                                         int64_t limit, float (&r)[E]) {
+  for (int c0 = 0; c0 < chunks; c0 += R) {
+    float v[E][R];
+#pragma unroll
+    for (int e = 0; e < E; ++e)
+#pragma unroll
+      for (int j = 0; j < R; ++j)
+        if (n0 + e * step < limit && c0 + j < chunks) v[e][j] = __ldcg(parts + int64_t(c0 + j) * rows + n0 + e * step);
+#pragma unroll
+    for (int e = 0; e < E; ++e)
+#pragma unroll
+      for (int j = 0; j < R; ++j)
+        if (n0 + e * step < limit && c0 + j < chunks) r[e] = c0 + j == 0 ? v[e][j] : __fadd_rn(r[e], v[e][j]);
+  }
 }
 
 __device__ __forceinline__ int64_t qkv_rows(const DecodeArgs& d) {
@@ -228,25 +248,31 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
   const float* cosv = d.rope_cos + pos * half;
   const float* sinv = d.rope_sin + pos * half;
   float* qs = area;
-  float* buf = area + attention_q_floats(hd);
+  float* raw = area + attention_q_floats(hd);  // the head's q, k, v before RoPE; then attend_row's tiles
   for (int h = int(blockIdx.x); h < d.n_heads; h += int(gridDim.x)) {
     const int kvh = h / (d.n_heads / d.n_kv_heads);
     const int64_t q0i = int64_t(h) * hd, k0i = q_dim + int64_t(kvh) * hd, v0i = q_dim + kv_dim + int64_t(kvh) * hd;
     float* k_row = L.k_cache + pos * kv_dim + int64_t(kvh) * hd;
     float* v_row = L.v_cache + pos * kv_dim + int64_t(kvh) * hd;
+    // q, k and v from their partials, one value per thread at a time
+    for (int i = int(threadIdx.x); i < 3 * hd; i += kDecodeThreads) {
+      const int part = i / hd, e = i % hd;
+      float v[1];
+      combined<1, 8>(a.parts_qkv, chunks, rows, (part == 0 ? q0i : part == 1 ? k0i : v0i) + e, 0, rows, v);
+      raw[i] = v[0];
+    }
+    ConsumerSync::sync();
     for (int j = int(threadIdx.x); j < half; j += kDecodeThreads) {
       const float c = cosv[j], s = sinv[j];
-      const float q0 = combined(a.parts_qkv, chunks, rows, q0i + j);
-      const float q1 = combined(a.parts_qkv, chunks, rows, q0i + j + half);
+      const float q0 = raw[j], q1 = raw[j + half], k0 = raw[hd + j], k1 = raw[hd + j + half];
       qs[j] = __fsub_rn(__fmul_rn(q0, c), __fmul_rn(q1, s));
       qs[j + half] = __fadd_rn(__fmul_rn(q0, s), __fmul_rn(q1, c));
-      const float k0 = combined(a.parts_qkv, chunks, rows, k0i + j);
-      const float k1 = combined(a.parts_qkv, chunks, rows, k0i + j + half);
       k_row[j] = __fsub_rn(__fmul_rn(k0, c), __fmul_rn(k1, s));
       k_row[j + half] = __fadd_rn(__fmul_rn(k0, s), __fmul_rn(k1, c));
     }
-    for (int e = int(threadIdx.x); e < hd; e += kDecodeThreads) v_row[e] = combined(a.parts_qkv, chunks, rows, v0i + e);
+    for (int e = int(threadIdx.x); e < hd; e += kDecodeThreads) v_row[e] = raw[2 * hd + e];
     ConsumerSync::sync();
+    float* buf = raw;
     attend_row<ConsumerSync>(qs, buf, red, L.k_cache + int64_t(kvh) * hd, L.v_cache + int64_t(kvh) * hd, kv_dim,
                              pos + 1, hd, a.attention_tile, d.scores + int64_t(h) * d.context,
                              AttentionRowOut{d.att + int64_t(h) * hd});
@@ -259,10 +285,21 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
 __device__ void add_attention_output(const StreamArgs& a, float* xs) {
   const DecodeArgs& d = a.d;
   const int chunks = product_detail::chunk_count_of(int64_t(d.n_heads) * d.head_dim);
-  for (int k = int(threadIdx.x); k < d.dim; k += kDecodeThreads) {
-    const float v = __fadd_rn(__ldcg(d.x + k), combined(a.parts_o, chunks, d.dim, k));
-    xs[k] = v;
-    if (blockIdx.x == 0) a.x2[k] = v;
+  constexpr int E = 4;
+  for (int k0 = int(threadIdx.x); k0 < d.dim; k0 += E * kDecodeThreads) {
+    float x[E], o[E];
+#pragma unroll
+    for (int e = 0; e < E; ++e)
+      if (k0 + e * kDecodeThreads < d.dim) x[e] = __ldcg(d.x + k0 + e * kDecodeThreads);
+    combined<E, 8>(a.parts_o, chunks, d.dim, k0, kDecodeThreads, d.dim, o);
+#pragma unroll
+    for (int e = 0; e < E; ++e) {
+      const int k = k0 + e * kDecodeThreads;
+      if (k >= d.dim) continue;
+      const float v = __fadd_rn(x[e], o[e]);
+      xs[k] = v;
+      if (blockIdx.x == 0) a.x2[k] = v;
+    }
   }
 }
 
@@ -276,8 +313,9 @@ __device__ void swiglu_chunks(const StreamArgs& a, const GpuMatrix& down, const 
   const int64_t c0 = sh.first / down.layout.groups, c1 = (sh.first + sh.count - 1) / down.layout.groups;
   const int64_t k1 = (c1 + 1) * kChunk < d.hidden ? (c1 + 1) * kChunk : d.hidden;
   for (int64_t k = c0 * kChunk + threadIdx.x; k < k1; k += kDecodeThreads) {
-    const float g = combined(a.parts_gu, chunks, rows, k), u = combined(a.parts_gu, chunks, rows, d.hidden + k);
-    xs[k] = __fmul_rn(kernels::contract_silu(g), u);
+    float gu[2];  // gate k and up k
+    combined<2, 8>(a.parts_gu, chunks, rows, k, d.hidden, rows, gu);
+    xs[k] = __fmul_rn(kernels::contract_silu(gu[0]), gu[1]);
   }
 }
 
@@ -287,8 +325,12 @@ __device__ void residual_phase(const StreamArgs& a) {
   const int chunks = product_detail::chunk_count_of(d.hidden);
   const int64_t per = (d.dim + gridDim.x - 1) / gridDim.x;
   const int64_t r0 = int64_t(blockIdx.x) * per, r1 = r0 + per < d.dim ? r0 + per : d.dim;
-  for (int64_t r = r0 + threadIdx.x; r < r1; r += kDecodeThreads)
-    d.x[r] = __fadd_rn(__ldcg(a.x2 + r), combined(a.parts_down, chunks, d.dim, r));
+  for (int64_t r = r0 + threadIdx.x; r < r1; r += kDecodeThreads) {
+    const float x2 = __ldcg(a.x2 + r);
+    float y[1];
+    combined<1, 24>(a.parts_down, chunks, d.dim, r, 0, d.dim, y);
+    d.x[r] = __fadd_rn(x2, y[0]);
+  }
 }
 
 // The prologue of a normed product: RMSNorm of x (layer 0: of the embedding
@@ -341,7 +383,7 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
         break;
       case StreamPhase::Attention: attention_phase(a, layer, area, red); break;
       case StreamPhase::Out:
-        for (int k = int(threadIdx.x); k < d.n_heads * d.head_dim; k += kDecodeThreads) area[k] = __ldcg(d.att + k);
+        product_detail::copy_in(area, d.att, d.n_heads * d.head_dim);
         ConsumerSync::sync();
         parts = a.parts_o;
         break;
@@ -379,6 +421,26 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
                                                                : d.phase_times + stream_phase_count(d.n_layers) - 1);
 }
 
+// REE_CUDA_STREAM_ONLY=1, a measurement: the consumers take every tile of the
+// step as fast as it comes, with no phase, barrier or prologue (x is whatever
+// the shared memory holds, so the logits are meaningless). What is left is
+// the ring's streaming rate with the products' arithmetic: the ceiling of
+// this design on the device.
+template <DType DT>
+__device__ void consume_stream_only(const StreamArgs& a, const Ring& r, const float* area) {
+  unsigned offset = 0;
+  int64_t t = 0;
+  const int phases = kStreamPhasesPerLayer * a.d.n_layers + 1;
+  for (int i = 0; i < phases; ++i) {
+    const StreamPhase p = stream_phase_kind(i, a.d.n_layers);
+    if (!has_tiles(p)) continue;
+    const GpuMatrix m = matrix_of(a, p, i / kStreamPhasesPerLayer);
+    const Share sh = share_of(m.layout.groups * product_detail::chunk_count_of(m.layout.cols), offset);
+    consume_tiles<DT>(m, sh, t, area, a.parts_lm, r);
+    t += sh.count;
+  }
+}
+
 template <DType DT>
 __global__ void __launch_bounds__(kStreamThreads, 1) stream_step_kernel(const StreamArgs a) {
   extern __shared__ __align__(128) uint8_t smem[];
@@ -401,6 +463,12 @@ __global__ void __launch_bounds__(kStreamThreads, 1) stream_step_kernel(const St
   __syncthreads();  // the last barrier of the whole block: the producer warp leaves the consumers' barriers alone
   if (threadIdx.x / 32 == kStreamConsumerWarps) {
     if (threadIdx.x % 32 == 0) produce<DT>(a, r);
+    return;
+  }
+  if (a.stream_only) {
+    consume_stream_only<DT>(a, r, area);
+    if (a.d.phase_times != nullptr && blockIdx.x == 0 && threadIdx.x == 0)
+      a.d.phase_times[stream_phase_count(a.d.n_layers) - 1] = global_time_ns();
     return;
   }
   consume<DT>(a, r, area, small, red);
@@ -448,6 +516,10 @@ void prepare_stream(StreamArgs& a) {
   const size_t x_bytes = size_t(area_floats(a.d, 1)) * sizeof(float);
   int slots = 16;
   while (slots > 2 && barrier_bytes(slots) + slots * slot + x_bytes > budget) --slots;
+  const char* only = std::getenv("REE_CUDA_STREAM_ONLY");
+  a.stream_only = only && std::string(only) == "1";
+  // REE_CUDA_STREAM_SLOTS=N: a shallower ring (for measurements).
+  if (const char* env = std::getenv("REE_CUDA_STREAM_SLOTS")) slots = std::clamp(std::atoi(env), 2, slots);
   a.slots = slots;
   int tile = kChunk;
   while (tile > 1 && barrier_bytes(slots) + slots * slot + size_t(area_floats(a.d, tile)) * sizeof(float) > budget)

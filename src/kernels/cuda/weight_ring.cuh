@@ -10,6 +10,7 @@
 // sm_90 and later; the host never launches a kernel using it on older GPUs
 // (stream_unsupported), whose build gets traps instead.
 #include <cstdint>
+#include <cstdio>
 
 #include "kernels/cuda/grid_sync.cuh"
 
@@ -57,7 +58,11 @@ __device__ __forceinline__ void wait(uint64_t* bar, unsigned parity) {
   if (try_wait(bar, parity)) return;
   const unsigned long long t0 = global_time_ns();
   while (!try_wait(bar, parity))
-    if (global_time_ns() - t0 > 4000000000ull) __trap();
+    if (global_time_ns() - t0 > 4000000000ull) {
+      printf("ree: ring wait timed out: block %d thread %d barrier %u parity %u\n", int(blockIdx.x), int(threadIdx.x),
+             shared_address(bar), parity);
+      __trap();
+    }
 }
 
 // dst (shared) <- src (global), `bytes` a multiple of 16, both 16-byte
