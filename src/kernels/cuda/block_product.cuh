@@ -184,10 +184,10 @@ __device__ __forceinline__ void copy_in(float* xs, const float* src, int n) {
 }
 
 // ss = D(x, x, n) (one thread per 256-chunk, each on its own warp while there
-// are at most 8), then x = (x * inv) * w as in rmsnorm.cu. small: >= 65 floats.
-// Threads 0..255 (Sync's barrier) take part.
+// are at most 8) and inv = 1 / sqrtf(ss / n + eps) as in rmsnorm.cu.
+// small: >= 65 floats. Threads 0..255 (Sync's barrier) take part.
 template <class Sync = BlockSync>
-__device__ __forceinline__ void normalize(float* xs, int n, const float* w, float eps, float* small) {
+__device__ __forceinline__ float rms_inv(const float* xs, int n, float eps, float* small) {
   const int chunks = chunk_count_of(n);
   const int lane = int(threadIdx.x % 32), warp = int(threadIdx.x / 32);
   const int c = lane * kProductWarps + warp;
@@ -216,8 +216,12 @@ __device__ __forceinline__ void normalize(float* xs, int n, const float* w, floa
     small[kDecodeMaxChunks] = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
   }
   Sync::sync();
-  const float inv = small[kDecodeMaxChunks];
-  // in batches of 8 per thread, every load of a batch issued before any store
+  return small[kDecodeMaxChunks];
+}
+
+// x = (x * inv) * w, in batches of 8 per thread (every load of a batch
+// issued before any store).
+__device__ __forceinline__ void scale_by(float* xs, int n, float inv, const float* w) {
   for (int k0 = int(threadIdx.x); k0 < n; k0 += kBatch * kDecodeThreads) {
     float wv[kBatch];
 #pragma unroll
@@ -229,6 +233,12 @@ __device__ __forceinline__ void normalize(float* xs, int n, const float* w, floa
       if (k < n) xs[k] = __fmul_rn(__fmul_rn(xs[k], inv), wv[i]);
     }
   }
+}
+
+// RMSNorm of xs in place.
+template <class Sync = BlockSync>
+__device__ __forceinline__ void normalize(float* xs, int n, const float* w, float eps, float* small) {
+  scale_by(xs, n, rms_inv<Sync>(xs, n, eps, small), w);
 }
 
 // xs[0..n) = the product's input. Activations written by earlier phases are

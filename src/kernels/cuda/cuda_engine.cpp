@@ -11,6 +11,7 @@
 // moves 12 bytes back (argmax and logits hash, computed on the device) unless
 // the caller asked for top-k or the full logits.
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <optional>
@@ -75,6 +76,8 @@ enum class DecodePath { Stream, Persistent, Phases, Kernels };
 struct PhaseClock {
   std::vector<double> sum_us = std::vector<double>(7, 0.0);  // by cuda::StreamPhase (DecodePhase's numbers and Residual)
   std::vector<int64_t> count = std::vector<int64_t>(7, 0);
+  std::vector<double> prologue_us = std::vector<double>(7, 0.0);  // streamed step: from the barrier to the tiles
+  std::vector<double> work_us = std::vector<double>(7, 0.0);      // streamed step: the tiles (or the phase's work)
   double step_sum_us = 0;
   int64_t steps = 0;
 };
@@ -587,7 +590,7 @@ void CudaEngine::prepare_stream_decode() {
   }
   const char* times = std::getenv("REE_CUDA_PHASE_TIMES");
   if (times && std::string(times) == "1") {
-    s.phase_times = DeviceBuffer(sizeof(unsigned long long) * size_t(cuda::stream_phase_count(c.n_layers)),
+    s.phase_times = DeviceBuffer(sizeof(unsigned long long) * size_t(cuda::stream_clock_words(c.n_layers)),
                                  "phase times");
     a.d.phase_times = s.phase_times.as<unsigned long long>();
   }
@@ -632,7 +635,7 @@ void CudaEngine::record_phase_times() {
 
 void CudaEngine::record_stream_times() {
   const int L = model_.config.n_layers, n = cuda::stream_phase_count(L);
-  std::vector<unsigned long long> t(static_cast<size_t>(n));
+  std::vector<unsigned long long> t(static_cast<size_t>(cuda::stream_clock_words(L)));
   check(cudaMemcpy(t.data(), state_.phase_times.get(), t.size() * sizeof(t[0]), cudaMemcpyDeviceToHost),
         "cudaMemcpy (phase times)");
   const int phases = cuda::kStreamPhasesPerLayer * L + 1;
@@ -640,6 +643,9 @@ void CudaEngine::record_stream_times() {
     const size_t kind = size_t(cuda::stream_phase_kind(i, L));
     clock_.sum_us[kind] += double(t[size_t(i) + 2] - t[size_t(i) + 1]) / 1e3;  // [phases + 1] is the end
     clock_.count[kind] += 1;
+    const unsigned long long* inner = t.data() + n + 2 * i;  // prologue done, work done
+    clock_.prologue_us[kind] += double(inner[0] - t[size_t(i) + 1]) / 1e3;
+    clock_.work_us[kind] += double(inner[1] - inner[0]) / 1e3;
   }
   clock_.step_sum_us += double(t[size_t(n) - 1] - t[0]) / 1e3;
   clock_.steps += 1;
@@ -660,7 +666,16 @@ std::vector<std::pair<std::string, double>> CudaEngine::phase_means() const {
                                        "residual (down partials added to x)"};
   std::vector<std::pair<std::string, double>> r;
   for (size_t k = 0; k < 7; ++k)
-    if (clock_.count[k] > 0) r.emplace_back(kNames[k], clock_.sum_us[k] / double(clock_.count[k]));
+    if (clock_.count[k] > 0) {
+      std::string name = kNames[k];
+      if (decode_path_ == DecodePath::Stream) {  // where the time goes inside the phase (block 0)
+        char split[96];
+        std::snprintf(split, sizeof split, " [prologue %.2f, work %.2f us]", clock_.prologue_us[k] / double(clock_.count[k]),
+                      clock_.work_us[k] / double(clock_.count[k]));
+        name += split;
+      }
+      r.emplace_back(name, clock_.sum_us[k] / double(clock_.count[k]));
+    }
   return r;
 }
 

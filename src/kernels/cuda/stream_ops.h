@@ -60,8 +60,13 @@ struct StreamArgs {
   bool stream_only = false;      // REE_CUDA_STREAM_ONLY=1: a measurement of the stream alone (wrong logits)
 };
 
-// Time stamps of one streamed step: [0] start, [1 + i] phase i, [last] end.
+// Time stamps of one streamed step: [0] start, [1 + i] phase i, [last] end;
+// then, from stream_phase_count on, two per phase i: [2i] its prologue done,
+// [2i + 1] its work done (block 0's view).
 REE_HD inline int stream_phase_count(int n_layers) { return kStreamPhasesPerLayer * n_layers + 3; }
+REE_HD inline int stream_clock_words(int n_layers) {
+  return stream_phase_count(n_layers) + 2 * (kStreamPhasesPerLayer * n_layers + 1);
+}
 // The kind of phase i of a step.
 REE_HD inline StreamPhase stream_phase_kind(int i, int n_layers) {
   if (i >= kStreamPhasesPerLayer * n_layers) return StreamPhase::LmHead;

@@ -285,7 +285,7 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
 __device__ void add_attention_output(const StreamArgs& a, float* xs) {
   const DecodeArgs& d = a.d;
   const int chunks = product_detail::chunk_count_of(int64_t(d.n_heads) * d.head_dim);
-  constexpr int E = 4;
+  constexpr int E = 2;  // 4 or 8 made ptxas spill (sm_90, 168 registers)
   for (int k0 = int(threadIdx.x); k0 < d.dim; k0 += E * kDecodeThreads) {
     float x[E], o[E];
 #pragma unroll
@@ -328,19 +328,47 @@ __device__ void residual_phase(const StreamArgs& a) {
   for (int64_t r = r0 + threadIdx.x; r < r1; r += kDecodeThreads) {
     const float x2 = __ldcg(a.x2 + r);
     float y[1];
-    combined<1, 24>(a.parts_down, chunks, d.dim, r, 0, d.dim, y);
+    combined<1, 16>(a.parts_down, chunks, d.dim, r, 0, d.dim, y);
     d.x[r] = __fadd_rn(x2, y[0]);
   }
 }
 
-// The prologue of a normed product: RMSNorm of x (layer 0: of the embedding
-// row, which block 0 also writes to x) into xs.
-__device__ void norm_prologue(const StreamArgs& a, int layer, const float* w, float* xs, float* small) {
+// Norm weights: static, so each thread loads its first kBatch of them
+// before the phase waits for its inputs.
+struct NormWeights {
+  float v[product_detail::kBatch];
+};
+__device__ __forceinline__ NormWeights preload_norm(const float* w, int n) {
+  NormWeights nw;
+#pragma unroll
+  for (int i = 0; i < product_detail::kBatch; ++i) {
+    const int k = int(threadIdx.x) + i * kDecodeThreads;
+    if (k < n) nw.v[i] = __ldg(w + k);
+  }
+  return nw;
+}
+
+// xs = RMSNorm(xs) (rmsnorm.cu's operations), the first weights preloaded.
+__device__ __forceinline__ void norm_in_place(float* xs, int n, const float* w, const NormWeights& nw, float eps,
+                                              float* small) {
+  const float inv = product_detail::rms_inv<ConsumerSync>(xs, n, eps, small);
+#pragma unroll
+  for (int i = 0; i < product_detail::kBatch; ++i) {
+    const int k = int(threadIdx.x) + i * kDecodeThreads;
+    if (k < n) xs[k] = __fmul_rn(__fmul_rn(xs[k], inv), nw.v[i]);
+  }
+  constexpr int kDone = product_detail::kBatch * kDecodeThreads;
+  if (n > kDone) product_detail::scale_by(xs + kDone, n - kDone, inv, w + kDone);
+  ConsumerSync::sync();
+}
+
+// The prologue of a normed product: x (layer 0: the token's embedding row,
+// which block 0 also writes to x) into xs, then its RMSNorm.
+__device__ void norm_prologue(const StreamArgs& a, int layer, const float* w, const NormWeights& nw, float* xs,
+                              float* small) {
   const DecodeArgs& d = a.d;
   ProductJob j;
-  j.prologue = Prologue::Norm;
-  j.norm_w = w;
-  j.eps = d.eps;
+  j.prologue = Prologue::Copy;
   if (layer == 0) {
     j.embedding = d.embedding;
     j.embedding_dtype = d.embedding_dtype;
@@ -351,6 +379,7 @@ __device__ void norm_prologue(const StreamArgs& a, int layer, const float* w, fl
     j.src = d.x;
   }
   product_detail::prologue<ConsumerSync>(j, d.dim, xs, small);
+  norm_in_place(xs, d.dim, w, nw, d.eps, small);
 }
 
 template <DType DT>
@@ -366,9 +395,15 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
   for (int i = 0; i < phases; ++i) {
     sync.target = unsigned(i) * gridDim.x;
     sync.phase = i + 1;
-    phase_wait<ConsumerSync>(sync);
     const StreamPhase p = stream_phase_kind(i, d.n_layers);
     const int layer = i / kStreamPhasesPerLayer;
+    const float* norm_w = p == StreamPhase::Qkv      ? d.layers[layer].attn_norm
+                          : p == StreamPhase::GateUp ? d.layers[layer].ffn_norm
+                          : p == StreamPhase::LmHead ? d.final_norm
+                                                     : nullptr;
+    NormWeights nw;
+    if (norm_w != nullptr) nw = preload_norm(norm_w, d.dim);
+    phase_wait<ConsumerSync>(sync);
     Share sh;
     GpuMatrix m;
     if (has_tiles(p)) {
@@ -378,7 +413,7 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
     float* parts = nullptr;
     switch (p) {
       case StreamPhase::Qkv:
-        norm_prologue(a, layer, d.layers[layer].attn_norm, area, small);
+        norm_prologue(a, layer, norm_w, nw, area, small);
         parts = a.parts_qkv;
         break;
       case StreamPhase::Attention: attention_phase(a, layer, area, red); break;
@@ -390,8 +425,7 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
       case StreamPhase::GateUp:
         add_attention_output(a, area);
         ConsumerSync::sync();
-        product_detail::normalize<ConsumerSync>(area, d.dim, d.layers[layer].ffn_norm, d.eps, small);
-        ConsumerSync::sync();
+        norm_in_place(area, d.dim, norm_w, nw, d.eps, small);
         parts = a.parts_gu;
         break;
       case StreamPhase::Down:
@@ -400,20 +434,22 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
         parts = a.parts_down;
         break;
       case StreamPhase::Residual: residual_phase(a); break;
-      case StreamPhase::LmHead: {
-        ProductJob j;
-        j.prologue = Prologue::Norm;
-        j.norm_w = d.final_norm;
-        j.eps = d.eps;
-        j.src = d.x;
-        product_detail::prologue<ConsumerSync>(j, d.dim, area, small);
+      case StreamPhase::LmHead:
+        norm_prologue(a, d.n_layers, norm_w, nw, area, small);  // never layer 0: x is the residual stream
         parts = a.parts_lm;
         break;
-      }
     }
+    // the phase clock's two inner stamps: the prologue done, the phase's work done
+    unsigned long long* inner =
+        d.phase_times != nullptr && blockIdx.x == 0 ? d.phase_times + stream_phase_count(d.n_layers) + 2 * i : nullptr;
+    if (inner != nullptr && threadIdx.x == 0) inner[0] = global_time_ns();
     if (parts != nullptr) {
       consume_tiles<DT>(m, sh, t, area, parts, r);
       t += sh.count;
+    }
+    if (inner != nullptr) {
+      ConsumerSync::sync();
+      if (threadIdx.x == 0) inner[1] = global_time_ns();
     }
     phase_arrive<ConsumerSync>(sync);
   }
