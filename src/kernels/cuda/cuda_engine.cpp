@@ -6,7 +6,8 @@
 // A decode step (one token, no probes) is captured once as a CUDA graph and
 // replayed: the kernels read the token and its position from device memory.
 // In reproducible and deterministic modes the step is the fused decode step
-// of decode_ops.h (one persistent kernel by default); prefill, probes and
+// of decode_ops.h or the streamed step of stream_ops.h when REE_CUDA_DECODE
+// asks (the kernels below by default); prefill, probes and
 // fast mode's cuBLAS products use the kernels of cuda_ops.h. Each step then
 // moves 12 bytes back (argmax and logits hash, computed on the device) unless
 // the caller asked for top-k or the full logits.
@@ -444,7 +445,10 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
   enqueue_logits(first, n_out);
 }
 
-// REE_CUDA_DECODE = kernels (the default) | persistent | phases. The fused
+// REE_CUDA_DECODE = kernels (the default) | stream | persistent | phases.
+// The streamed step (stream_ops.h) needs sm_90 and one dtype for every
+// matrix; measured 546-591 tok/s against the kernels' 600 (docs/cuda.md,
+// session 3), so it is opt-in. The fused
 // step (decode_ops.h) needs the GPU-layout matrices (not fast mode's cuBLAS
 // ones) and a shape it supports; the persistent kernel also needs one dtype
 // for every layer matrix and a cooperative launch. The kernels are the
