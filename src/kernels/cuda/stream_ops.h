@@ -56,8 +56,13 @@ struct StreamArgs {
   float* parts_down = nullptr;   // [chunks(hidden)][dim]
   float* parts_lm = nullptr;     // [chunks(dim)][vocab]
   int slots = 0;                 // ring slots per block (prepare_stream sets it)
-  int attention_tile = 0;        // positions per attention tile (prepare_stream sets it)
+  int attention_tile = 0;        // attend_row's positions per tile (prepare_stream sets it)
+  int64_t area_floats = 0;       // shared floats for x or attention (prepare_stream sets it)
+  int score_cap = 0;             // decode rows of up to this many positions run attend_row_resident
+  int value_rows = 0;            // its value rows per batch
+  bool stage_o = false;          // GateUp's prologue reads x and the o partials by bulk copies
   bool stream_only = false;      // REE_CUDA_STREAM_ONLY=1: a measurement of the stream alone (wrong logits)
+  bool l2_normal = false;        // REE_CUDA_STREAM_L2=normal: weights read without the evict-first hint
 };
 
 // Time stamps of one streamed step: [0] start, [1 + i] phase i, [last] end;

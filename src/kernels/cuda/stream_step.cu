@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "kernels/cuda/attention_resident.cuh"
 #include "kernels/cuda/attention_row.cuh"
 #include "kernels/cuda/block_product.cuh"
 #include "kernels/cuda/cuda_device.h"
@@ -48,15 +49,15 @@ __host__ __device__ inline int64_t max_cols_of(const DecodeArgs& a) {
 }
 
 // Shared memory: the barriers, the ring, then x (or attention's buffers).
-__host__ __device__ inline size_t barrier_bytes(int slots) { return (size_t(2) * slots * 8 + 127) / 128 * 128; }
+// full[slots], empty[slots], then `staged` (the consumers' own bulk copies).
+__host__ __device__ inline size_t barrier_bytes(int slots) { return (size_t(2 * slots + 1) * 8 + 127) / 128 * 128; }
 __host__ __device__ inline int64_t area_floats(const DecodeArgs& a, int tile) {
   const int64_t xs = decode_x_floats(max_cols_of(a));
   const int64_t att = attention_q_floats(a.head_dim) + 2 * attention_tile_floats(tile, a.head_dim);
   return xs > att ? xs : att;
 }
 size_t stream_shared_bytes(const StreamArgs& a) {
-  return barrier_bytes(a.slots) + size_t(a.slots) * slot_bytes(a.d.layer_dtype) +
-         size_t(area_floats(a.d, a.attention_tile)) * sizeof(float);
+  return barrier_bytes(a.slots) + size_t(a.slots) * slot_bytes(a.d.layer_dtype) + size_t(a.area_floats) * sizeof(float);
 }
 
 __host__ __device__ inline bool has_tiles(StreamPhase p) {
@@ -97,6 +98,7 @@ struct Ring {
   uint8_t* data = nullptr;
   uint64_t* full = nullptr;
   uint64_t* empty = nullptr;
+  uint64_t* staged = nullptr;  // completes when a prologue's bulk copies have landed
   int slots = 0;
 };
 
@@ -106,6 +108,8 @@ struct Ring {
 template <DType DT>
 __device__ void produce(const StreamArgs& a, const Ring& r) {
   using TB = TileBytes<DT>;
+  // REE_CUDA_STREAM_L2=normal: the weights' reads without the evict-first hint (a measurement)
+  const uint64_t policy = a.l2_normal ? ring::evict_normal_policy() : ring::evict_first_policy();
   unsigned offset = 0;
   int64_t t = 0;
   const int phases = kStreamPhasesPerLayer * a.d.n_layers + 1;
@@ -128,10 +132,11 @@ __device__ void produce(const StreamArgs& a, const Ring& r) {
       const unsigned scale_bytes = DT == DType::Q8_0 ? (units / 2) * kRowsPerGroup * 2 : 0;
       uint8_t* dst = r.data + size_t(slot) * TB::kSlot;
       ring::expect_bytes(r.full + slot, unit_bytes + scale_bytes);
-      ring::bulk_copy(dst, m.data + (g * m.layout.units_per_row + unit0) * kRowsPerGroup, unit_bytes, r.full + slot);
+      ring::bulk_copy(dst, m.data + (g * m.layout.units_per_row + unit0) * kRowsPerGroup, unit_bytes, r.full + slot,
+                      policy);
       if constexpr (DT == DType::Q8_0)
         ring::bulk_copy(dst + TB::kUnits, m.scales + (g * (m.layout.cols / kQ8Block) + int64_t(c) * 8) * kRowsPerGroup,
-                        scale_bytes, r.full + slot);
+                        scale_bytes, r.full + slot, policy);
     }
   }
 }
@@ -272,20 +277,54 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
     }
     for (int e = int(threadIdx.x); e < hd; e += kDecodeThreads) v_row[e] = raw[2 * hd + e];
     ConsumerSync::sync();
-    float* buf = raw;
-    attend_row<ConsumerSync>(qs, buf, red, L.k_cache + int64_t(kvh) * hd, L.v_cache + int64_t(kvh) * hd, kv_dim,
-                             pos + 1, hd, a.attention_tile, d.scores + int64_t(h) * d.context,
-                             AttentionRowOut{d.att + int64_t(h) * hd});
+    const float* kb = L.k_cache + int64_t(kvh) * hd;
+    const float* vb = L.v_cache + int64_t(kvh) * hd;
+    if (resident_attention_fits(hd, pos + 1, a.score_cap, a.value_rows)) {
+      float* scores = raw;  // raw has been read
+      attend_row_resident<ConsumerSync>(qs, scores, scores + a.score_cap, a.value_rows, red, kb, vb, kv_dim, pos + 1,
+                                        hd, d.att + int64_t(h) * hd);
+    } else {
+      attend_row<ConsumerSync>(qs, raw, red, kb, vb, kv_dim, pos + 1, hd, a.attention_tile,
+                               d.scores + int64_t(h) * d.context, AttentionRowOut{d.att + int64_t(h) * hd});
+    }
     ConsumerSync::sync();  // qs, the tiles and red are reused by the next head
   }
 }
 
 // xs[k] = x2[k] = x[k] + o[k] (o from its partials) for the whole row: every
 // block needs all of it for the norm; block 0 keeps it for the Residual phase.
+// The same from shared memory: x and the o partials arrive by bulk copies,
+// all in flight at once (one round trip instead of one per batch of loads).
+// Data that other blocks wrote in an earlier phase (generic proxy, published
+// by the grid barrier) is read here by the async proxy: the proxy fence
+// orders the two. `uses`: how many times `staged` completed before.
+__device__ void add_attention_output_staged(const StreamArgs& a, float* xs, float* stage, const Ring& r,
+                                            unsigned uses) {
+  const DecodeArgs& d = a.d;
+  const int chunks = product_detail::chunk_count_of(int64_t(d.n_heads) * d.head_dim);
+  const unsigned row_bytes = unsigned(d.dim) * sizeof(float);
+  if (threadIdx.x == 0) {
+    ring::fence_before_async_read();
+    ring::expect_bytes(r.staged, row_bytes * unsigned(chunks + 1));
+    const uint64_t policy = ring::evict_normal_policy();
+    ring::bulk_copy(stage, d.x, row_bytes, r.staged, policy);
+    for (int c = 0; c < chunks; ++c)
+      ring::bulk_copy(stage + int64_t(c + 1) * d.dim, a.parts_o + int64_t(c) * d.dim, row_bytes, r.staged, policy);
+  }
+  ring::wait(r.staged, uses & 1u);
+  for (int k = int(threadIdx.x); k < d.dim; k += kDecodeThreads) {
+    float o = stage[d.dim + k];
+    for (int c = 1; c < chunks; ++c) o = __fadd_rn(o, stage[int64_t(c + 1) * d.dim + k]);
+    const float v = __fadd_rn(stage[k], o);
+    xs[k] = v;
+    if (blockIdx.x == 0) a.x2[k] = v;
+  }
+}
+
 __device__ void add_attention_output(const StreamArgs& a, float* xs) {
   const DecodeArgs& d = a.d;
   const int chunks = product_detail::chunk_count_of(int64_t(d.n_heads) * d.head_dim);
-  constexpr int E = 2;  // 4 or 8 made ptxas spill (sm_90, 168 registers)
+  constexpr int E = 2;  // 4 or 8 made ptxas spill (sm_90: 288 threads get 168 registers)
   for (int k0 = int(threadIdx.x); k0 < d.dim; k0 += E * kDecodeThreads) {
     float x[E], o[E];
 #pragma unroll
@@ -387,6 +426,7 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
   const DecodeArgs& d = a.d;
   unsigned offset = 0;  // share_of's rotation, as in produce()
   int64_t t = 0;        // the block's tiles so far, as in produce()
+  unsigned staged_uses = 0;
   const int phases = kStreamPhasesPerLayer * d.n_layers + 1;
   PhaseSync sync;
   sync.counter = d.sync;
@@ -423,7 +463,11 @@ __device__ void consume(const StreamArgs& a, const Ring& r, float* area, float* 
         parts = a.parts_o;
         break;
       case StreamPhase::GateUp:
-        add_attention_output(a, area);
+        if (a.stage_o) {
+          add_attention_output_staged(a, area, area + decode_x_floats(d.dim), r, staged_uses++);
+        } else {
+          add_attention_output(a, area);
+        }
         ConsumerSync::sync();
         norm_in_place(area, d.dim, norm_w, nw, d.eps, small);
         parts = a.parts_gu;
@@ -486,6 +530,7 @@ __global__ void __launch_bounds__(kStreamThreads, 1) stream_step_kernel(const St
   r.slots = a.slots;
   r.full = reinterpret_cast<uint64_t*>(smem);
   r.empty = r.full + a.slots;
+  r.staged = r.empty + a.slots;
   r.data = smem + barrier_bytes(a.slots);
   float* area = reinterpret_cast<float*>(r.data + size_t(a.slots) * TileBytes<DT>::kSlot);
   if (threadIdx.x == 0) {
@@ -493,6 +538,7 @@ __global__ void __launch_bounds__(kStreamThreads, 1) stream_step_kernel(const St
       ring::init(r.full + s, 1);   // the producer's expect_bytes
       ring::init(r.empty + s, 1);  // the consuming warp's lane 0
     }
+    ring::init(r.staged, 1);
     ring::init_fence();
     if (a.d.phase_times != nullptr && blockIdx.x == 0) a.d.phase_times[0] = global_time_ns();
   }
@@ -550,17 +596,38 @@ const char* stream_unsupported(const StreamArgs& a) {
 void prepare_stream(StreamArgs& a) {
   const size_t budget = dynamic_budget(a.d.layer_dtype), slot = slot_bytes(a.d.layer_dtype);
   const size_t x_bytes = size_t(area_floats(a.d, 1)) * sizeof(float);
-  int slots = 16;
-  while (slots > 2 && barrier_bytes(slots) + slots * slot + x_bytes > budget) --slots;
+  int fit = 16;
+  while (fit > 2 && barrier_bytes(fit) + fit * slot + x_bytes > budget) --fit;
+  // 8 slots by default: a deeper ring measured no faster alone (the stream
+  // reached the same rate with 4, 8 and 12) and slower in the step, since it
+  // leaves attention smaller tiles (docs/cuda.md, session 3).
+  int slots = std::min(8, fit);
+  const char* l2 = std::getenv("REE_CUDA_STREAM_L2");
+  a.l2_normal = l2 && std::string(l2) == "normal";
   const char* only = std::getenv("REE_CUDA_STREAM_ONLY");
   a.stream_only = only && std::string(only) == "1";
-  // REE_CUDA_STREAM_SLOTS=N: a shallower ring (for measurements).
-  if (const char* env = std::getenv("REE_CUDA_STREAM_SLOTS")) slots = std::clamp(std::atoi(env), 2, slots);
+  // REE_CUDA_STREAM_SLOTS=N: another ring depth (for measurements).
+  if (const char* env = std::getenv("REE_CUDA_STREAM_SLOTS")) slots = std::clamp(std::atoi(env), 2, fit);
   a.slots = slots;
+  // x and attention get everything the ring leaves: attend_row the largest
+  // tile that fits, the resident row (decode rows of up to score_cap
+  // positions) its scores and as many value rows as fit.
+  const size_t left = budget - barrier_bytes(slots) - slots * slot;
+  a.area_floats = int64_t(left / sizeof(float)) / 4 * 4;
   int tile = kChunk;
-  while (tile > 1 && barrier_bytes(slots) + slots * slot + size_t(area_floats(a.d, tile)) * sizeof(float) > budget)
-    tile /= 2;
+  while (tile > 1 && area_floats(a.d, tile) > a.area_floats) tile /= 2;
   a.attention_tile = tile;
+  const int hd = a.d.head_dim;
+  a.score_cap = int(std::min<int64_t>((a.d.context + 3) / 4 * 4, 4096));
+  a.score_cap = std::max(a.score_cap, (3 * hd + 3) / 4 * 4);  // it also holds q, k, v before RoPE
+  const int64_t rows = (a.area_floats - attention_q_floats(hd) - a.score_cap) / std::max(hd, 1);
+  a.value_rows = rows >= 32 ? int(std::min<int64_t>(rows, 1 << 20)) : 0;
+  // GateUp's prologue stages x and the o partials by bulk copies when they
+  // fit beside x (REE_CUDA_STREAM_STAGE=0: the loads instead, a measurement)
+  const int64_t o_chunks = (int64_t(a.d.n_heads) * hd + kChunk - 1) / kChunk;
+  const char* stage = std::getenv("REE_CUDA_STREAM_STAGE");
+  a.stage_o = !(stage && std::string(stage) == "0") && a.d.dim % 4 == 0 &&
+              decode_x_floats(a.d.dim) + (o_chunks + 1) * a.d.dim <= a.area_floats;
   if (stream_shared_bytes(a) > budget) throw std::runtime_error("cuda: the streamed decode step does not fit on an SM");
   check(cudaFuncSetAttribute(stream_kernel(a.d.layer_dtype), cudaFuncAttributeMaxDynamicSharedMemorySize,
                              int(stream_shared_bytes(a))),

@@ -26,6 +26,10 @@ __device__ __forceinline__ void init(uint64_t* bar, unsigned count) {
   asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(shared_address(bar)), "r"(count) : "memory");
 }
 
+// Before a bulk copy reads global data that generic-proxy stores (of other
+// blocks, published by a grid barrier this thread acquired) wrote.
+__device__ __forceinline__ void fence_before_async_read() { asm volatile("fence.proxy.async.global;" ::: "memory"); }
+
 // After the barriers are initialised, before any thread (or copy) uses them.
 __device__ __forceinline__ void init_fence() {
   asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
@@ -65,23 +69,50 @@ __device__ __forceinline__ void wait(uint64_t* bar, unsigned parity) {
     }
 }
 
+// An L2 policy for data read once: its lines are the first to go, so a
+// stream of weights does not push out what the phases share through L2
+// (partials, activations, the KV cache).
+__device__ __forceinline__ uint64_t evict_first_policy() {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+
+__device__ __forceinline__ uint64_t evict_normal_policy() {
+  uint64_t policy;
+  asm volatile("createpolicy.fractional.L2::evict_normal.b64 %0, 1.0;" : "=l"(policy));
+  return policy;
+}
+
 // dst (shared) <- src (global), `bytes` a multiple of 16, both 16-byte
-// aligned; completes `bytes` of `bar`'s expected transaction count.
-__device__ __forceinline__ void bulk_copy(void* dst, const void* src, unsigned bytes, uint64_t* bar) {
-  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
-                   shared_address(dst)),
-               "l"(src), "r"(bytes), "r"(shared_address(bar))
-               : "memory");
+// aligned; completes `bytes` of `bar`'s expected transaction count. `policy`:
+// the L2 cache hint of the read.
+__device__ __forceinline__ void bulk_copy(void* dst, const void* src, unsigned bytes, uint64_t* bar,
+                                          uint64_t policy) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes.L2::cache_hint [%0], [%1], %2, [%3], %4;" ::"r"(
+          shared_address(dst)),
+      "l"(src), "r"(bytes), "r"(shared_address(bar)), "l"(policy)
+      : "memory");
 }
 
 #else  // before sm_90: never launched
 
 __device__ __forceinline__ void init(uint64_t*, unsigned) { __trap(); }
 __device__ __forceinline__ void init_fence() { __trap(); }
+__device__ __forceinline__ void fence_before_async_read() { __trap(); }
 __device__ __forceinline__ void expect_bytes(uint64_t*, unsigned) { __trap(); }
 __device__ __forceinline__ void arrive(uint64_t*) { __trap(); }
 __device__ __forceinline__ void wait(uint64_t*, unsigned) { __trap(); }
-__device__ __forceinline__ void bulk_copy(void*, const void*, unsigned, uint64_t*) { __trap(); }
+__device__ __forceinline__ uint64_t evict_first_policy() {
+  __trap();
+  return 0;
+}
+__device__ __forceinline__ uint64_t evict_normal_policy() {
+  __trap();
+  return 0;
+}
+__device__ __forceinline__ void bulk_copy(void*, const void*, unsigned, uint64_t*, uint64_t) { __trap(); }
 
 #endif
 

@@ -1,0 +1,119 @@
+#pragma once
+// One decode row of repro-v1 attention with the arithmetic of attend_row
+// (attention_row.cuh) in the same order, arranged for the streamed decode
+// step (stream_step.cu). There, a weight stream saturates the memory system
+// and every round trip to L2 costs 1-2 µs, so what matters is how many round
+// trips lie on the row's path, not how many bytes it reads:
+//   - each thread loads its position's whole key row at once (one round trip
+//     for up to kAttentionThreads positions, where attend_row waits for one
+//     tile after another);
+//   - the scores and weights e_j stay in shared memory;
+//   - the value rows arrive in batches as large as the shared memory allows,
+//     the first one in flight while the scores are computed.
+// Usable when resident_attention_fits(); otherwise the caller runs attend_row.
+//
+// The operations: s_j = D(q, k_j, hd) * scale (hd <= 256: one chunk, so D is
+// the single chain acc = fma(q[d], k_j[d], acc), d ascending); m = max_j s_j;
+// e_j = exp(s_j - m); S and o[d] chunked over 256 absolute positions, each
+// chunk's chain in position order, chunks added left to right; out[d] = o[d] / S.
+#include <cuda_pipeline.h>
+
+#include "kernels/cuda/attention_row.cuh"
+
+namespace ree::cuda {
+
+inline constexpr int kResidentMaxHeadDim = 64;  // a key row in 16 float4 registers
+
+// Shared memory of a resident row: q, the scores (score_cap), the value batch (vrows x hd).
+__host__ __device__ inline bool resident_attention_fits(int hd, int64_t npos, int score_cap, int vrows) {
+  return hd % 4 == 0 && hd <= kResidentMaxHeadDim && npos <= score_cap && vrows >= 1;
+}
+
+// qs: the rotated query (hd floats, shared, visible); scores: score_cap
+// floats, vbuf: vrows * hd floats (shared, 16-byte aligned); red:
+// kAttentionThreads / 32 + 1 floats. kb, vb: the head's first column in the
+// [positions][kv_dim] caches (16-byte aligned rows). All kAttentionThreads
+// threads (Sync's) call it.
+template <class Sync>
+__device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
+                                                    const float* kb, const float* vb, int64_t kv_dim, int64_t npos,
+                                                    int hd, float* out) {
+  using namespace attention_detail;
+  const int tid = int(threadIdx.x);
+  auto issue_values = [&](int64_t p0) {
+    const int n = int(npos - p0 < vrows ? npos - p0 : vrows);
+    copy_rows(vbuf, hd, vb, kv_dim, p0, n, hd);
+    __pipeline_commit();
+  };
+  issue_values(0);
+
+  // scores: one key row per thread, loaded whole before its chain starts
+  const float scale = __fdiv_rn(1.0f, __fsqrt_rn(float(hd)));
+  float m = __int_as_float(0xff800000);  // -inf
+  for (int64_t j = tid; j < npos; j += kAttentionThreads) {
+    const float4* k4 = reinterpret_cast<const float4*>(kb + j * kv_dim);
+    float acc = 0.0f;
+    // the row in halves of 8 float4 (more registers made ptxas spill)
+#pragma unroll
+    for (int h0 = 0; h0 < kResidentMaxHeadDim / 4; h0 += 8) {
+      if (4 * h0 >= hd) break;
+      float4 k[8];
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+        if (4 * (h0 + i) < hd) k[i] = __ldcg(k4 + h0 + i);
+#pragma unroll
+      for (int i = 0; i < 8; ++i) {
+        if (4 * (h0 + i) >= hd) break;
+        acc = __fmaf_rn(qs[4 * (h0 + i) + 0], k[i].x, acc);
+        acc = __fmaf_rn(qs[4 * (h0 + i) + 1], k[i].y, acc);
+        acc = __fmaf_rn(qs[4 * (h0 + i) + 2], k[i].z, acc);
+        acc = __fmaf_rn(qs[4 * (h0 + i) + 3], k[i].w, acc);
+      }
+    }
+    const float sj = __fmul_rn(acc, scale);
+    scores[j] = sj;
+    m = fmaxf(m, sj);
+  }
+  m = block_max<Sync>(m, red);
+  for (int64_t j = tid; j < npos; j += kAttentionThreads) scores[j] = kernels::contract_expf(__fsub_rn(scores[j], m));
+
+  // o[d] (thread d) and S (thread s_thread): chains over each 256-chunk of
+  // positions, the chunks' sums folded left to right as they close
+  const int s_thread = hd < kAttentionThreads ? hd : kAttentionThreads - 1;
+  float o = 0.0f, total = 0.0f, acc = 0.0f, acc_s = 0.0f;
+  bool folded = false;
+  for (int64_t p0 = 0; p0 < npos; p0 += vrows) {
+    const int64_t p1 = p0 + vrows < npos ? p0 + vrows : npos;
+    __pipeline_wait_prior(0);
+    Sync::sync();  // the batch (and, the first time, every e_j) is visible
+    for (int64_t a = p0; a < p1;) {
+      if (a > 0 && a % kChunk == 0) {  // a chunk closed at a
+        o = folded ? __fadd_rn(o, acc) : acc;
+        total = folded ? __fadd_rn(total, acc_s) : acc_s;
+        folded = true;
+        acc = acc_s = 0.0f;
+      }
+      const int64_t next = (a / kChunk + 1) * kChunk;
+      const int64_t b = next < p1 ? next : p1;
+      if (tid < hd) {
+        const float* v = vbuf + (a - p0) * hd + tid;
+#pragma unroll 8
+        for (int64_t j = a; j < b; ++j, v += hd) acc = __fmaf_rn(scores[j], *v, acc);
+      }
+      if (tid == s_thread) {
+#pragma unroll 8
+        for (int64_t j = a; j < b; ++j) acc_s = __fadd_rn(acc_s, scores[j]);
+      }
+      a = b;
+    }
+    Sync::sync();  // the batch has been read
+    if (p1 < npos) issue_values(p1);
+  }
+  o = folded ? __fadd_rn(o, acc) : acc;
+  total = folded ? __fadd_rn(total, acc_s) : acc_s;
+  if (tid == s_thread) red[0] = total;
+  Sync::sync();
+  if (tid < hd) out[tid] = __fdiv_rn(o, red[0]);
+}
+
+}  // namespace ree::cuda
