@@ -20,7 +20,7 @@
 //   Qkv       RMSNorm of x (layer 0: of the token's embedding row) -> q|k|v
 //             tiles -> chunk partials
 //   Attention per head: q, k, v combined from the partials, RoPE, the KV
-//             cache write, attention -> att
+//             cache write, attention (attention_resident.cuh) -> att
 //   Out       att -> o tiles -> chunk partials
 //   GateUp    x2 = x + o (combined); RMSNorm -> gate|up tiles -> partials
 //   Down      h = silu(gate) * up for the block's chunks -> down tiles -> partials

@@ -242,7 +242,9 @@ __device__ __forceinline__ int64_t qkv_rows(const DecodeArgs& d) {
 
 // The heads of this block (block h % grid takes head h): q, k and v from the
 // q|k|v partials, RoPE (rope.cu's operations), k and v into the cache at pos
-// (the heads of a kv group write the same bits), then attend_row.
+// (the heads of a kv group write the same bits), then attend_row_resident
+// (attention_resident.cuh) when the row fits its shared memory, else
+// attend_row.
 __device__ void attention_phase(const StreamArgs& a, int layer, float* area, float* red) {
   const DecodeArgs& d = a.d;
   const DecodeLayer& L = d.layers[layer];
@@ -253,7 +255,7 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
   const float* cosv = d.rope_cos + pos * half;
   const float* sinv = d.rope_sin + pos * half;
   float* qs = area;
-  float* raw = area + attention_q_floats(hd);  // the head's q, k, v before RoPE; then attend_row's tiles
+  float* raw = area + attention_q_floats(hd);  // the head's q, k, v before RoPE; then the scores or tiles
   for (int h = int(blockIdx.x); h < d.n_heads; h += int(gridDim.x)) {
     const int kvh = h / (d.n_heads / d.n_kv_heads);
     const int64_t q0i = int64_t(h) * hd, k0i = q_dim + int64_t(kvh) * hd, v0i = q_dim + kv_dim + int64_t(kvh) * hd;
