@@ -70,10 +70,28 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
   }
   __syncthreads();
   const float inv = inv_s;
-  for (int k = i; k < a.dim; k += kThreads) {
-    const float y = __fmul_rn(__fmul_rn(__ldcg(xrow + k), inv), a.w[k]);
-    a.y[t * a.dim + k] = y;
-    if (a.y_low != nullptr) store_low(a.y_low, a.low, t * a.dim + k, y);
+  // y for the whole row, in batches of kBatch per thread whose loads all go
+  // out before the batch's stores: the compiler cannot move a load past a
+  // store that might alias it, so one at a time each would cost a round trip.
+  constexpr int kBatch = 8;
+  for (int k0 = i; k0 < a.dim; k0 += kBatch * kThreads) {
+    float xv[kBatch], wv[kBatch];
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int k = k0 + b * kThreads;
+      if (k < a.dim) {
+        xv[b] = __ldcg(xrow + k);
+        wv[b] = a.w[k];
+      }
+    }
+#pragma unroll
+    for (int b = 0; b < kBatch; ++b) {
+      const int k = k0 + b * kThreads;
+      if (k >= a.dim) continue;
+      const float y = __fmul_rn(__fmul_rn(xv[b], inv), wv[b]);
+      a.y[t * a.dim + k] = y;
+      if (a.y_low != nullptr) store_low(a.y_low, a.low, t * a.dim + k, y);
+    }
   }
 }
 
