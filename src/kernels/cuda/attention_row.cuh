@@ -167,7 +167,17 @@ __device__ __forceinline__ void attend_row(const float* qs, float* buf, float* r
     Sync::sync();  // the buffer just read is the next one filled
   }
   m = block_max<Sync>(m, red);
-  for (int64_t j = threadIdx.x; j < npos; j += kAttentionThreads) s[j] = kernels::contract_expf(__fsub_rn(s[j], m));
+  // e_j in place, 8 positions per thread at a time: all of a batch's loads go
+  // out before its stores (one round trip per batch, not per position)
+  for (int64_t j0 = threadIdx.x; j0 < npos; j0 += 8 * kAttentionThreads) {
+    float v[8];
+#pragma unroll
+    for (int b = 0; b < 8; ++b)
+      if (j0 + b * kAttentionThreads < npos) v[b] = s[j0 + b * kAttentionThreads];
+#pragma unroll
+    for (int b = 0; b < 8; ++b)
+      if (j0 + b * kAttentionThreads < npos) s[j0 + b * kAttentionThreads] = kernels::contract_expf(__fsub_rn(v[b], m));
+  }
   Sync::sync();
 
   // o[d] and S: chains over each chunk's positions, tile by tile

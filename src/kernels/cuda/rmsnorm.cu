@@ -37,7 +37,6 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
     }
   }
   xs[i] = v;
-  __threadfence();  // this thread's x is visible to the block that finishes last
   __syncthreads();
   if (i == 0) {
     // the chunk's chain, four shared-memory values per load (xs is zero past len)
@@ -53,13 +52,28 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
       if (4 * k + 3 < len) acc = __fmaf_rn(v4.w, v4.w, acc);
     }
     a.ss_partial[t * chunks + c] = acc;
-    __threadfence();
-    last = atomicAdd(a.tickets + t, 1u) == unsigned(chunks - 1);
+    // One acquire-release add: it releases this block's x and partial (the
+    // barrier above orders every thread's stores before it) and, for the
+    // last block, acquires every other block's; no separate fences.
+    unsigned before;
+    asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], 1;" : "=r"(before) : "l"(a.tickets + t) : "memory");
+    last = before == unsigned(chunks - 1);
   }
   __syncthreads();
   if (!last) return;
-  __threadfence();
+  // The last block: the chunks' partials, and this thread's first x and w
+  // values, all requested at once (they do not depend on each other).
+  constexpr int kBatch = 8;
   for (int k = i; k < chunks; k += kThreads) parts[k] = __ldcg(a.ss_partial + t * chunks + k);
+  float xv[kBatch], wv[kBatch];
+#pragma unroll
+  for (int b = 0; b < kBatch; ++b) {
+    const int k = i + b * kThreads;
+    if (k < a.dim) {
+      xv[b] = __ldcg(xrow + k);
+      wv[b] = a.w[k];
+    }
+  }
   __syncthreads();
   if (i == 0) {
     float ss = parts[0];
@@ -70,18 +84,18 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
   }
   __syncthreads();
   const float inv = inv_s;
-  // y for the whole row, in batches of kBatch per thread whose loads all go
-  // out before the batch's stores: the compiler cannot move a load past a
-  // store that might alias it, so one at a time each would cost a round trip.
-  constexpr int kBatch = 8;
+  // y for the whole row, a batch of kBatch per thread at a time: a batch's
+  // loads all go out before its stores (the compiler cannot move a load past
+  // a store that might alias it, so one at a time each would cost a round trip)
   for (int k0 = i; k0 < a.dim; k0 += kBatch * kThreads) {
-    float xv[kBatch], wv[kBatch];
+    if (k0 != i) {
 #pragma unroll
-    for (int b = 0; b < kBatch; ++b) {
-      const int k = k0 + b * kThreads;
-      if (k < a.dim) {
-        xv[b] = __ldcg(xrow + k);
-        wv[b] = a.w[k];
+      for (int b = 0; b < kBatch; ++b) {
+        const int k = k0 + b * kThreads;
+        if (k < a.dim) {
+          xv[b] = __ldcg(xrow + k);
+          wv[b] = a.w[k];
+        }
       }
     }
 #pragma unroll
