@@ -37,7 +37,7 @@ __host__ __device__ inline bool resident_attention_fits(int hd, int64_t npos, in
 template <class Sync>
 __device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
                                                     const float* kb, const float* vb, int64_t kv_dim, int64_t npos,
-                                                    int hd, float* out) {
+                                                    int hd, const AttentionRowOut& out) {
   using namespace attention_detail;
   const int tid = int(threadIdx.x);
   auto issue_values = [&](int64_t p0) {
@@ -113,7 +113,11 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
   total = folded ? __fadd_rn(total, acc_s) : acc_s;
   if (tid == s_thread) red[0] = total;
   Sync::sync();
-  if (tid < hd) out[tid] = __fdiv_rn(o, red[0]);
+  if (tid < hd) {
+    const float v = __fdiv_rn(o, red[0]);
+    out.out[tid] = v;
+    if (out.low != nullptr) store_low(out.low, out.kind, out.low_index + tid, v);
+  }
 }
 
 }  // namespace ree::cuda

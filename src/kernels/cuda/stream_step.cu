@@ -284,7 +284,7 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
     if (resident_attention_fits(hd, pos + 1, a.score_cap, a.value_rows)) {
       float* scores = raw;  // raw has been read
       attend_row_resident<ConsumerSync>(qs, scores, scores + a.score_cap, a.value_rows, red, kb, vb, kv_dim, pos + 1,
-                                        hd, d.att + int64_t(h) * hd);
+                                        hd, AttentionRowOut{d.att + int64_t(h) * hd});
     } else {
       attend_row<ConsumerSync>(qs, raw, red, kb, vb, kv_dim, pos + 1, hd, a.attention_tile,
                                d.scores + int64_t(h) * d.context, AttentionRowOut{d.att + int64_t(h) * hd});
