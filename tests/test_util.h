@@ -53,6 +53,13 @@ inline CommandResult run_ree(const std::string& args, bool merge_stderr = true) 
   return r;
 }
 
-inline std::string quote(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+// Appended piece by piece: GCC 12's -Wrestrict misfires on "'" + std::string
+// (a known libstdc++ false positive).
+inline std::string quote(const std::filesystem::path& p) {
+  std::string q(1, '\'');
+  q += p.string();
+  q += '\'';
+  return q;
+}
 
 }  // namespace ree::test
