@@ -28,6 +28,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/contract_math.h"  // REE_HD
 #include "kernels/cuda/cuda_ops.h"
 
 namespace ree::cuda {
@@ -74,6 +75,13 @@ struct DecodeArgs {
   unsigned* sync = nullptr;  // [2] zero before the first persistent launch; left zero
   unsigned long long* phase_times = nullptr;  // [decode_phase_count()] or null (persistent only)
 };
+
+// The widest input a step's products and norms take: dim, hidden or q_dim.
+REE_HD inline int64_t decode_max_cols(const DecodeArgs& a) {
+  const int64_t q = int64_t(a.n_heads) * a.head_dim;
+  const int64_t m = a.dim > a.hidden ? a.dim : a.hidden;
+  return m > q ? m : q;
+}
 
 // Time stamps (ns) of one persistent step: [0] the start, [1 + i] when phase i
 // (5 per layer, then LmHead) could start, [last] the end.

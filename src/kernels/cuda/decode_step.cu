@@ -18,15 +18,11 @@ using kernels::DType;
 
 __host__ __device__ inline int64_t q_dim_of(const DecodeArgs& a) { return int64_t(a.n_heads) * a.head_dim; }
 __host__ __device__ inline int64_t kv_dim_of(const DecodeArgs& a) { return int64_t(a.n_kv_heads) * a.head_dim; }
-__host__ __device__ inline int64_t max_cols_of(const DecodeArgs& a) {
-  const int64_t q = q_dim_of(a);
-  int64_t m = a.dim > a.hidden ? a.dim : a.hidden;
-  return m > q ? m : q;
-}
 __host__ __device__ inline int64_t groups_of(int64_t rows) { return (rows + kRowsPerGroup - 1) / kRowsPerGroup; }
 
 size_t shared_bytes_of(const DecodeArgs& a) {
-  const size_t product = size_t(decode_x_floats(max_cols_of(a)) + decode_parts_floats(kDecodeMaxChunks)) * sizeof(float);
+  const size_t product =
+      size_t(decode_x_floats(decode_max_cols(a)) + decode_parts_floats(kDecodeMaxChunks)) * sizeof(float);
   return std::max(product, attention_tiling(a.head_dim).shared_bytes);
 }
 
@@ -169,7 +165,7 @@ __device__ void run_phase(const DecodeArgs& a, DecodePhase p, int layer, unsigne
 }
 
 __device__ SharedPointers shared_pointers(const DecodeArgs& a, float* smem, float* small, float* red) {
-  return SharedPointers{smem, smem + decode_x_floats(max_cols_of(a)), small, red};
+  return SharedPointers{smem, smem + decode_x_floats(decode_max_cols(a)), small, red};
 }
 
 // ---------------------------------------------------------------- kernels ---
@@ -272,7 +268,7 @@ int device_max_shared() {
 }  // namespace
 
 const char* decode_unsupported(const DecodeArgs& a) {
-  if (max_cols_of(a) > int64_t(kDecodeMaxChunks) * kChunk) return "a product or norm wider than 16384 columns";
+  if (decode_max_cols(a) > int64_t(kDecodeMaxChunks) * kChunk) return "a product or norm wider than 16384 columns";
   if (a.head_dim > kAttentionMaxHeadDim || a.head_dim % 2 != 0) return "a head size over 512";
   if (a.n_heads <= 0 || a.n_kv_heads <= 0 || a.n_heads % a.n_kv_heads != 0) return "no grouped-query head layout";
   // the static shared memory (small, red) beside the dynamic part
@@ -301,17 +297,8 @@ int decode_persistent_blocks(const DecodeArgs& a) {
 
 void launch_decode_persistent(const DecodeArgs& a, int blocks, bool cooperative, const Launch& launch) {
   if (blocks <= 0) throw std::runtime_error("cuda: the persistent decode kernel does not fit on an SM");
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(unsigned(blocks));
-  cfg.blockDim = dim3(kDecodeThreads);
-  cfg.dynamicSmemBytes = shared_bytes_of(a);
-  cfg.stream = launch.stream;
-  cudaLaunchAttribute attr[1] = {};
-  attr[0].id = cudaLaunchAttributeCooperative;
-  attr[0].val.cooperative = 1;
-  cfg.attrs = attr;
-  cfg.numAttrs = cooperative ? 1 : 0;
-  cudaLaunchKernelEx(&cfg, persistent_kernel(a.layer_dtype), a);
+  launch_persistent(persistent_kernel(a.layer_dtype), blocks, kDecodeThreads, shared_bytes_of(a), launch.stream,
+                    cooperative, a);
   check_launch("decode (persistent)");
   // An lm_head of another dtype runs as a kernel of its own.
   if (a.lm_head.layout.dtype != a.layer_dtype) launch_decode_phase(a, DecodePhase::LmHead, a.n_layers, 0, 0, launch);

@@ -86,6 +86,24 @@ void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shar
   cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
 }
 
+// A persistent kernel (every block resident at once): as a cooperative
+// launch, which guarantees co-residency, unless `cooperative` is false.
+template <class... Params, class... Args>
+void launch_persistent(void (*kernel)(Params...), int blocks, int threads, size_t shared, cudaStream_t stream,
+                       bool cooperative, Args&&... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = dim3(unsigned(blocks));
+  cfg.blockDim = dim3(unsigned(threads));
+  cfg.dynamicSmemBytes = shared;
+  cfg.stream = stream;
+  cudaLaunchAttribute attr[1] = {};
+  attr[0].id = cudaLaunchAttributeCooperative;
+  attr[0].val.cooperative = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = cooperative ? 1 : 0;
+  cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
+}
+
 // Launch errors are internal errors: the caller's inputs were checked before.
 inline void check_launch(const char* what) {
   const cudaError_t e = cudaGetLastError();

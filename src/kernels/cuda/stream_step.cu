@@ -42,17 +42,11 @@ size_t slot_bytes(DType dt) {
   return 0;
 }
 
-__host__ __device__ inline int64_t max_cols_of(const DecodeArgs& a) {
-  const int64_t q = int64_t(a.n_heads) * a.head_dim;
-  const int64_t m = a.dim > a.hidden ? a.dim : a.hidden;
-  return m > q ? m : q;
-}
-
 // Shared memory: the barriers, the ring, then x (or attention's buffers).
 // full[slots], empty[slots], then `staged` (the consumers' own bulk copies).
 __host__ __device__ inline size_t barrier_bytes(int slots) { return (size_t(2 * slots + 1) * 8 + 127) / 128 * 128; }
 __host__ __device__ inline int64_t area_floats(const DecodeArgs& a, int tile) {
-  const int64_t xs = decode_x_floats(max_cols_of(a));
+  const int64_t xs = decode_x_floats(decode_max_cols(a));
   const int64_t att = attention_q_floats(a.head_dim) + 2 * attention_tile_floats(tile, a.head_dim);
   return xs > att ? xs : att;
 }
@@ -646,17 +640,8 @@ int stream_blocks(const StreamArgs& a) {
 
 void launch_stream_step(const StreamArgs& a, int blocks, bool cooperative, const Launch& launch) {
   if (blocks <= 0) throw std::runtime_error("cuda: the streamed decode step does not fit on an SM");
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(unsigned(blocks));
-  cfg.blockDim = dim3(kStreamThreads);
-  cfg.dynamicSmemBytes = stream_shared_bytes(a);
-  cfg.stream = launch.stream;
-  cudaLaunchAttribute attr[1] = {};
-  attr[0].id = cudaLaunchAttributeCooperative;
-  attr[0].val.cooperative = 1;
-  cfg.attrs = attr;
-  cfg.numAttrs = cooperative ? 1 : 0;
-  cudaLaunchKernelEx(&cfg, stream_kernel(a.d.layer_dtype), a);
+  launch_persistent(stream_kernel(a.d.layer_dtype), blocks, kStreamThreads, stream_shared_bytes(a), launch.stream,
+                    cooperative, a);
   check_launch("decode (streamed)");
 }
 
