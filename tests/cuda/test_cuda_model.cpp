@@ -302,4 +302,8 @@ TEST_CASE("no GPU, bad input: ree::Error, never a crash") {
   std::vector<int32_t> fill(4, 7);
   for (int i = 0; i < 4; ++i) e->forward(fill, ForwardRequest{});
   CHECK_THROWS_AS(e->forward(fill, ForwardRequest{}), Error);  // context full
+  EnvScope env;  // an unknown decode path is refused by name
+  env.set("REE_CUDA_DECODE", "streamed");
+  CHECK_THROWS_WITH_AS(make_engine(tm->model, o), "REE_CUDA_DECODE: 'streamed' is not stream, persistent, phases or kernels",
+                       Error);
 }
