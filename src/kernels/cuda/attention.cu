@@ -1,32 +1,103 @@
 // Causal attention of repro-v1 (src/kernels/attention.cpp, kernels_impl.h):
 // one block per (head, query row), the row at absolute position p = pos0 + t.
 // The row's operations are attend_row() (attention_row.cuh), which the fused
-// decode step (decode_step.cu) and rope_attention_kernel below run too, so
-// prefill and decode give identical bits.
-#include "kernels/cuda/attention_row.cuh"
+// decode step (decode_step.cu) and rope_attention_kernel below run too, or
+// the same operations in the same order arranged as attend_row_resident()
+// (attention_resident.cuh: key rows loaded whole, one per thread, scores and
+// weights kept in shared memory) for rows it fits; so prefill and decode give
+// identical bits.
+#include "kernels/cuda/attention_resident.cuh"
 #include "kernels/cuda/cuda_device.h"
 
 namespace ree::cuda {
 namespace {
 
-__global__ void __launch_bounds__(kAttentionThreads) attention_kernel(const AttentionArgs a, const int tile) {
+// How a launch's rows are laid out in its dynamic shared memory.
+struct AttentionLayout {
+  int tile = 0;        // attend_row's tile of positions
+  int score_cap = 0;   // rows of up to this many positions run attend_row_resident (0: none)
+  int value_rows = 0;  // its value rows per batch
+  size_t shared_bytes = 0;
+};
+
+// attend_row's tiles, or, for one query row (a decode step) when the head
+// fits attend_row_resident and the context's scores fit beside a batch of at
+// least 64 value rows in what the tiles take (or 64 KiB), the resident row.
+// Measured on an H100 (tinyllama-1.1b, docs/cuda.md, session 5): the
+// resident row made decode 4.5% faster at 128-384 positions and 4% at
+// 1,500-1,756, but prefill rows (many blocks per SM, whose tiles overlap
+// each other's latency) 6% slower at 1,500 positions.
+AttentionLayout attention_layout(int hd, int64_t context, bool one_row) {
+  AttentionLayout l;
+  const AttentionTiling t = attention_tiling(hd);
+  l.tile = t.tile;
+  l.shared_bytes = t.shared_bytes;
+  if (!one_row) return l;
+  const size_t area = std::max(t.shared_bytes, size_t(64) << 10) / sizeof(float) - size_t(attention_q_floats(hd));
+  const int64_t cap = (context + 3) / 4 * 4;
+  if (hd % 4 == 0 && hd <= kResidentMaxHeadDim && cap + 64 * int64_t(hd) <= int64_t(area)) {
+    l.score_cap = int(cap);
+    l.value_rows = int(std::min<int64_t>((int64_t(area) - cap) / hd, 1 << 20));
+    l.shared_bytes = std::max(l.shared_bytes, (size_t(attention_q_floats(hd)) + area) * sizeof(float));
+  }
+  return l;
+}
+
+// Rows before the launch's first position were written by earlier forward
+// passes, which the stream has completed: the L2 may fetch this head's share
+// of them while the kernel waits for q and the new rows (the heads of a kv
+// group split the rows; only the first query row of a launch asks).
+__device__ __forceinline__ void prefetch_cache_rows(const float* rows, int64_t kv_dim, int64_t n, int hd, int part,
+                                                    int parts) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  if (hd % 4 != 0 || kv_dim % 4 != 0) return;
+  for (int64_t j = part + int64_t(threadIdx.x) * parts; j < n; j += int64_t(kAttentionThreads) * parts)
+    asm volatile("cp.async.bulk.prefetch.L2.global [%0], %1;" ::"l"(rows + j * kv_dim), "r"(unsigned(hd) * 4u)
+                 : "memory");
+#endif
+}
+
+// The cache rows before the first position of the pass, for head h (the
+// first query row of a launch asks; see prefetch_cache_rows).
+__device__ __forceinline__ void prefetch_head_rows(const AttentionArgs& a, int h, int64_t pos0) {
+  const int hd = a.head_dim, group = a.n_heads / a.n_kv_heads, kvh = h / group;
+  const int64_t kv_dim = int64_t(a.n_kv_heads) * hd;
+  prefetch_cache_rows(a.k_cache + int64_t(kvh) * hd, kv_dim, pos0, hd, h % group, group);
+  prefetch_cache_rows(a.v_cache + int64_t(kvh) * hd, kv_dim, pos0, hd, h % group, group);
+}
+
+// Query row r of the launch for head h (query in qs, visible), over npos
+// positions: attend_row_resident where the layout has room, else attend_row.
+__device__ __forceinline__ void attend(const AttentionArgs& a, const AttentionLayout& l, const float* qs, float* buf,
+                                       float* red, int h, int64_t r, int64_t npos, const AttentionRowOut& out) {
+  const int hd = a.head_dim, kvh = h / (a.n_heads / a.n_kv_heads);
+  const int64_t kv_dim = int64_t(a.n_kv_heads) * hd;
+  const float* kb = a.k_cache + int64_t(kvh) * hd;
+  const float* vb = a.v_cache + int64_t(kvh) * hd;
+  if (l.score_cap > 0 && resident_attention_fits(hd, npos, l.score_cap, l.value_rows))
+    attend_row_resident<BlockSync>(qs, buf, buf + l.score_cap, l.value_rows, red, kb, vb, kv_dim, npos, hd, out);
+  else
+    attend_row(qs, buf, red, kb, vb, kv_dim, npos, hd, l.tile, a.scores + (r * a.n_heads + h) * a.context, out);
+}
+
+__global__ void __launch_bounds__(kAttentionThreads, 1) attention_kernel(const AttentionArgs a, const AttentionLayout l) {
   extern __shared__ __align__(16) float smem[];
   __shared__ float red[kAttentionThreads / 32 + 1];
-  pdl_entry();
+  allow_next_kernel();
   const int hd = a.head_dim;
   float* qs = smem;                          // [hd]
-  float* buf = smem + attention_q_floats(hd);  // [2][tile * (hd + 1)]
+  float* buf = smem + attention_q_floats(hd);  // attend_row: [2][tile * (hd + 1)]; resident: scores, values
   const int h = int(blockIdx.x);
   const int64_t r = blockIdx.y;  // query row within this launch
   const int64_t t = a.t0 + r;
-  const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;
-  const int64_t npos = *a.pos0 + t + 1;
-  const int kvh = h / (a.n_heads / a.n_kv_heads);
+  const int64_t q_dim = int64_t(a.n_heads) * hd;
+  const int64_t pos0 = *a.pos0;  // written by a copy that precedes every kernel of the pass
+  if (r == 0) prefetch_head_rows(a, h, pos0);
+  wait_for_inputs();
   for (int d = threadIdx.x; d < hd; d += kAttentionThreads) qs[d] = a.q[t * q_dim + int64_t(h) * hd + d];
   __syncthreads();
   const int64_t base = t * q_dim + int64_t(h) * hd;
-  attend_row(qs, buf, red, a.k_cache + int64_t(kvh) * hd, a.v_cache + int64_t(kvh) * hd, kv_dim, npos, hd, tile,
-             a.scores + (r * a.n_heads + h) * a.context, AttentionRowOut{a.out + base, a.out_low, a.low, base});
+  attend(a, l, qs, buf, red, h, r, pos0 + t + 1, AttentionRowOut{a.out + base, a.out_low, a.low, base});
 }
 
 // One token: launch_qkv_rope's and this kernel's work in one block per head.
@@ -35,11 +106,14 @@ __global__ void __launch_bounds__(kAttentionThreads) attention_kernel(const Atte
 // rounded), k and v go into the caches at pos (the heads of a kv group all
 // write the same bits there, and each reads back its own writes after the
 // barrier), then the row as above.
-__global__ void __launch_bounds__(kAttentionThreads) rope_attention_kernel(const QkvRopeArgs r, const AttentionArgs a,
-                                                                           const int tile) {
+__global__ void __launch_bounds__(kAttentionThreads, 1) rope_attention_kernel(const QkvRopeArgs r,
+                                                                              const AttentionArgs a,
+                                                                              const AttentionLayout l) {
   extern __shared__ __align__(16) float smem[];
   __shared__ float red[kAttentionThreads / 32 + 1];
-  pdl_entry();
+  allow_next_kernel();
+  prefetch_head_rows(a, int(blockIdx.x), *a.pos0);
+  wait_for_inputs();
   const int hd = a.head_dim, half = hd / 2;
   float* qs = smem;
   float* buf = smem + attention_q_floats(hd);
@@ -63,18 +137,18 @@ __global__ void __launch_bounds__(kAttentionThreads) rope_attention_kernel(const
   }
   for (int d = int(threadIdx.x); d < hd; d += kAttentionThreads) v_row[d] = combine(r.qkv, 0, v0 + d);
   __syncthreads();
-  attend_row(qs, buf, red, a.k_cache + int64_t(kvh) * hd, a.v_cache + int64_t(kvh) * hd, kv_dim, pos + 1, hd, tile,
-             a.scores + int64_t(h) * a.context, AttentionRowOut{a.out + q0, a.out_low, a.low, q0});
+  attend(a, l, qs, buf, red, h, 0, pos + 1, AttentionRowOut{a.out + q0, a.out_low, a.low, q0});
 }
 
 }  // namespace
 
 void prepare_attention(int head_dim) {
   const AttentionTiling t = attention_tiling(head_dim);
-  if (t.shared_bytes > 48 * 1024) {
-    check(cudaFuncSetAttribute(attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(t.shared_bytes)),
+  const size_t most = std::max(t.shared_bytes, attention_layout(head_dim, 0, true).shared_bytes);
+  if (most > 48 * 1024) {
+    check(cudaFuncSetAttribute(attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(most)),
           "cudaFuncSetAttribute (attention)");
-    check(cudaFuncSetAttribute(rope_attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(t.shared_bytes)),
+    check(cudaFuncSetAttribute(rope_attention_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(most)),
           "cudaFuncSetAttribute (rope attention)");
   }
 }
@@ -83,18 +157,18 @@ void launch_rope_attention(const QkvRopeArgs& qkv, const AttentionArgs& attentio
   if (qkv.T != 1 || attention.T != 1 || attention.t0 != 0)
     throw std::runtime_error("cuda: rope_attention takes one token");
   if (attention.head_dim > kAttentionMaxHeadDim) throw std::runtime_error("cuda: attention supports head_dim <= 512");
-  const AttentionTiling t = attention_tiling(attention.head_dim);
-  launch_kernel(rope_attention_kernel, dim3(unsigned(attention.n_heads)), dim3(kAttentionThreads), t.shared_bytes,
-                launch, qkv, attention, t.tile);
+  const AttentionLayout l = attention_layout(attention.head_dim, attention.context, true);
+  launch_kernel(rope_attention_kernel, dim3(unsigned(attention.n_heads)), dim3(kAttentionThreads), l.shared_bytes,
+                launch, qkv, attention, l);
   check_launch("rope_attention");
 }
 
 void launch_attention(const AttentionArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
   if (a.head_dim > kAttentionMaxHeadDim) throw std::runtime_error("cuda: attention supports head_dim <= 512");
-  const AttentionTiling t = attention_tiling(a.head_dim);
+  const AttentionLayout l = attention_layout(a.head_dim, a.context, a.T == 1);
   const dim3 grid(unsigned(a.n_heads), unsigned(a.T));
-  launch_kernel(attention_kernel, grid, dim3(kAttentionThreads), t.shared_bytes, launch, a, t.tile);
+  launch_kernel(attention_kernel, grid, dim3(kAttentionThreads), l.shared_bytes, launch, a, l);
   check_launch("attention");
 }
 
