@@ -29,15 +29,30 @@ __host__ __device__ inline bool resident_attention_fits(int hd, int64_t npos, in
   return hd % 4 == 0 && hd <= kResidentMaxHeadDim && npos <= score_cap && vrows >= 1;
 }
 
+// Key row j of a head (hd <= kResidentMaxHeadDim floats, 16-byte aligned) in
+// registers: a caller may load row threadIdx.x before it waits for its inputs
+// (rows that earlier passes wrote) and hand it to attend_row_resident.
+struct KeyRow {
+  float4 k[kResidentMaxHeadDim / 4];
+};
+__device__ __forceinline__ void load_key_row(KeyRow& row, const float* kj, int hd) {
+  const float4* k4 = reinterpret_cast<const float4*>(kj);
+#pragma unroll
+  for (int i = 0; i < kResidentMaxHeadDim / 4; ++i)
+    if (4 * i < hd) row.k[i] = __ldcg(k4 + i);
+}
+
 // qs: the rotated query (hd floats, shared, visible); scores: score_cap
 // floats, vbuf: vrows * hd floats (shared, 16-byte aligned); red:
 // kAttentionThreads / 32 + 1 floats. kb, vb: the head's first column in the
 // [positions][kv_dim] caches (16-byte aligned rows). All kAttentionThreads
-// threads (Sync's) call it.
+// threads (Sync's) call it. first: when not null, key row threadIdx.x,
+// already loaded, for threads below first_rows.
 template <class Sync>
 __device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
                                                     const float* kb, const float* vb, int64_t kv_dim, int64_t npos,
-                                                    int hd, const AttentionRowOut& out) {
+                                                    int hd, const AttentionRowOut& out, const KeyRow* first = nullptr,
+                                                    int64_t first_rows = 0) {
   using namespace attention_detail;
   const int tid = int(threadIdx.x);
   auto issue_values = [&](int64_t p0) {
@@ -53,6 +68,20 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
   for (int64_t j = tid; j < npos; j += kAttentionThreads) {
     const float4* k4 = reinterpret_cast<const float4*>(kb + j * kv_dim);
     float acc = 0.0f;
+    if (first != nullptr && j == tid && j < first_rows) {  // the same chain over the loaded row
+#pragma unroll
+      for (int i = 0; i < kResidentMaxHeadDim / 4; ++i) {
+        if (4 * i >= hd) break;
+        acc = __fmaf_rn(qs[4 * i + 0], first->k[i].x, acc);
+        acc = __fmaf_rn(qs[4 * i + 1], first->k[i].y, acc);
+        acc = __fmaf_rn(qs[4 * i + 2], first->k[i].z, acc);
+        acc = __fmaf_rn(qs[4 * i + 3], first->k[i].w, acc);
+      }
+      const float sj = __fmul_rn(acc, scale);
+      scores[j] = sj;
+      m = fmaxf(m, sj);
+      continue;
+    }
     // the row in halves of 8 float4 (more registers made ptxas spill)
 #pragma unroll
     for (int h0 = 0; h0 < kResidentMaxHeadDim / 4; h0 += 8) {
