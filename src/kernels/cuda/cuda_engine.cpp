@@ -184,8 +184,9 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && !(pdl && std::string(pdl) == "0")};
   // REE_CUDA_ROPE_ATTENTION=1 runs a decode step's RoPE, KV-cache write and
   // attention as one kernel (launch_rope_attention). Off by default: on an
-  // H100 it measured 2.6% slower than qkv_rope and attention as two
-  // (589 against 605 tok/s, docs/cuda.md).
+  // H100 it measured 2.6% slower than qkv_rope and attention as two in
+  // session 2 (589 against 605 tok/s) and the same speed in session 5 (752
+  // against 753; docs/cuda.md).
   const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
   fused_rope_attention_ = ra && std::string(ra) == "1";
   const char* summary = std::getenv("REE_CUDA_SUMMARY");
