@@ -68,12 +68,13 @@ __device__ __forceinline__ void prefetch_head_rows(const AttentionArgs& a, int h
 
 // One query row of head h over npos positions, split around the wait for
 // the kernel's inputs: start() before it, finish() after (query in qs,
-// visible). A resident row (where the layout has room) loads this thread's
-// key row before the wait when an earlier pass wrote it (position < pos0),
-// so the scores need no round trip to memory; else attend_row. Kernels that
-// may run resident rows are instantiated apart (kMayReside): the key row's
-// registers would cost attend_row's prefill blocks two thirds of their
-// occupancy (146 registers against 80; prefill measured 12-28% slower).
+// visible). A resident row (where the layout has room) loads, before the
+// wait, what earlier passes wrote (positions < pos0): this thread's key rows
+// (up to two), so the scores need no round trip to memory, and the first
+// batch's value rows; else attend_row. Kernels that may run resident rows
+// are instantiated apart (kMayReside): the key rows' registers would cost
+// attend_row's prefill blocks two thirds of their occupancy (146 registers
+// against 80 with one key row; prefill measured 12-28% slower).
 template <bool kMayReside>
 struct AttentionRow {
   const AttentionArgs& a;
@@ -81,8 +82,7 @@ struct AttentionRow {
   int h;
   int64_t r, npos, pos0;
   bool resident;
-  KeyRow first;
-  int64_t first_rows = 0;
+  Preloaded pre;
 
   __device__ AttentionRow(const AttentionArgs& args, const AttentionLayout& layout, int head, int64_t row,
                           int64_t positions, int64_t first_position)
@@ -93,16 +93,15 @@ struct AttentionRow {
   __device__ const float* values() const { return a.v_cache + int64_t(h / (a.n_heads / a.n_kv_heads)) * a.head_dim; }
   __device__ int64_t kv_dim() const { return int64_t(a.n_kv_heads) * a.head_dim; }
 
-  __device__ __forceinline__ void start() {
+  __device__ __forceinline__ void start(float* buf) {
     if (r == 0) prefetch_head_rows(a, h, pos0);
-    if (!kMayReside || !resident) return;
-    first_rows = pos0 < kAttentionThreads ? pos0 : kAttentionThreads;
-    if (int64_t(threadIdx.x) < first_rows) load_key_row(first, keys() + int64_t(threadIdx.x) * kv_dim(), a.head_dim);
+    if (kMayReside && resident)
+      preload_resident_row(pre, keys(), values(), buf + l.score_cap, l.value_rows, kv_dim(), pos0, a.head_dim);
   }
   __device__ __forceinline__ void finish(const float* qs, float* buf, float* red, const AttentionRowOut& out) {
     if (kMayReside && resident)
       attend_row_resident<BlockSync>(qs, buf, buf + l.score_cap, l.value_rows, red, keys(), values(), kv_dim(), npos,
-                                     a.head_dim, out, &first, first_rows);
+                                     a.head_dim, out, &pre);
     else
       attend_row(qs, buf, red, keys(), values(), kv_dim(), npos, a.head_dim, l.tile,
                  a.scores + (r * a.n_heads + h) * a.context, out);
@@ -123,7 +122,7 @@ __global__ void __launch_bounds__(kAttentionThreads, 1) attention_kernel(const A
   const int64_t q_dim = int64_t(a.n_heads) * hd;
   const int64_t pos0 = *a.pos0;  // written by a copy that precedes every kernel of the pass
   AttentionRow<kMayReside> row(a, l, h, r, pos0 + t + 1, pos0);
-  row.start();
+  row.start(buf);
   wait_for_inputs();
   for (int d = threadIdx.x; d < hd; d += kAttentionThreads) qs[d] = a.q[t * q_dim + int64_t(h) * hd + d];
   __syncthreads();
@@ -144,12 +143,12 @@ __global__ void __launch_bounds__(kAttentionThreads, 1) rope_attention_kernel(co
   __shared__ float red[kAttentionThreads / 32 + 1];
   allow_next_kernel();
   const int64_t pos0 = *a.pos0;
-  AttentionRow<true> row(a, l, int(blockIdx.x), 0, pos0 + 1, pos0);
-  row.start();
-  wait_for_inputs();
   const int hd = a.head_dim, half = hd / 2;
   float* qs = smem;
   float* buf = smem + attention_q_floats(hd);
+  AttentionRow<true> row(a, l, int(blockIdx.x), 0, pos0 + 1, pos0);
+  row.start(buf);
+  wait_for_inputs();
   const int h = int(blockIdx.x);
   const int kvh = h / (a.n_heads / a.n_kv_heads);
   const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;

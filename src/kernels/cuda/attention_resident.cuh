@@ -30,8 +30,7 @@ __host__ __device__ inline bool resident_attention_fits(int hd, int64_t npos, in
 }
 
 // Key row j of a head (hd <= kResidentMaxHeadDim floats, 16-byte aligned) in
-// registers: a caller may load row threadIdx.x before it waits for its inputs
-// (rows that earlier passes wrote) and hand it to attend_row_resident.
+// registers.
 struct KeyRow {
   float4 k[kResidentMaxHeadDim / 4];
 };
@@ -42,47 +41,87 @@ __device__ __forceinline__ void load_key_row(KeyRow& row, const float* kj, int h
     if (4 * i < hd) row.k[i] = __ldcg(k4 + i);
 }
 
+// What a caller loaded before it waited for its inputs, from cache rows that
+// earlier passes wrote: thread i's key rows i and i + kAttentionThreads (those
+// below key_rows), and value rows [0, value_rows) of the first batch, copied
+// into vbuf by preload_values and committed.
+struct Preloaded {
+  static constexpr int kKeyPasses = 2;
+  KeyRow key[kKeyPasses];
+  int64_t key_rows = 0;
+  int64_t value_rows = 0;
+};
+
+// Loads what Preloaded describes for the first `rows` positions (rows < the
+// pass's first position) of a head whose scores the resident row computes.
+__device__ __forceinline__ void preload_resident_row(Preloaded& pre, const float* kb, const float* vb, float* vbuf,
+                                                     int vrows, int64_t kv_dim, int64_t rows, int hd) {
+  const int64_t cap = int64_t(Preloaded::kKeyPasses) * kAttentionThreads;
+  pre.key_rows = rows < cap ? rows : cap;
+  const int64_t j = threadIdx.x;
+  if (j < pre.key_rows) load_key_row(pre.key[0], kb + j * kv_dim, hd);
+  if (j + kAttentionThreads < pre.key_rows) load_key_row(pre.key[1], kb + (j + kAttentionThreads) * kv_dim, hd);
+  pre.value_rows = rows < vrows ? rows : vrows;
+  attention_detail::copy_rows(vbuf, hd, vb, kv_dim, 0, int(pre.value_rows), hd);
+  __pipeline_commit();
+}
+
+// acc = fma(q[d], k[d], acc) over the columns d = 4 i0 .. 4 (i0 + N) - 1
+// (below hd) held by k, d ascending: a stretch of a score's chain.
+template <int N>
+__device__ __forceinline__ float chain_key_columns(float acc, const float* qs, int i0, const float4 (&k)[N], int hd) {
+#pragma unroll
+  for (int i = 0; i < N; ++i) {
+    if (4 * (i0 + i) >= hd) break;
+    acc = __fmaf_rn(qs[4 * (i0 + i) + 0], k[i].x, acc);
+    acc = __fmaf_rn(qs[4 * (i0 + i) + 1], k[i].y, acc);
+    acc = __fmaf_rn(qs[4 * (i0 + i) + 2], k[i].z, acc);
+    acc = __fmaf_rn(qs[4 * (i0 + i) + 3], k[i].w, acc);
+  }
+  return acc;
+}
+
 // qs: the rotated query (hd floats, shared, visible); scores: score_cap
 // floats, vbuf: vrows * hd floats (shared, 16-byte aligned); red:
 // kAttentionThreads / 32 + 1 floats. kb, vb: the head's first column in the
 // [positions][kv_dim] caches (16-byte aligned rows). All kAttentionThreads
-// threads (Sync's) call it. first: when not null, key row threadIdx.x,
-// already loaded, for threads below first_rows.
+// threads (Sync's) call it. pre: when not null, what the caller loaded
+// already (preload_resident_row, with the same vbuf and vrows).
 template <class Sync>
 __device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
                                                     const float* kb, const float* vb, int64_t kv_dim, int64_t npos,
-                                                    int hd, const AttentionRowOut& out, const KeyRow* first = nullptr,
-                                                    int64_t first_rows = 0) {
+                                                    int hd, const AttentionRowOut& out,
+                                                    const Preloaded* pre = nullptr) {
   using namespace attention_detail;
   const int tid = int(threadIdx.x);
-  auto issue_values = [&](int64_t p0) {
+  auto issue_values = [&](int64_t p0, int64_t issued) {  // rows [p0, p0 + issued) are on their way already
     const int n = int(npos - p0 < vrows ? npos - p0 : vrows);
-    copy_rows(vbuf, hd, vb, kv_dim, p0, n, hd);
+    if (issued < n) copy_rows(vbuf + issued * hd, hd, vb, kv_dim, p0 + issued, int(n - issued), hd);
     __pipeline_commit();
   };
-  issue_values(0);
+  issue_values(0, pre != nullptr ? pre->value_rows : 0);
 
   // scores: one key row per thread, loaded whole before its chain starts
   const float scale = __fdiv_rn(1.0f, __fsqrt_rn(float(hd)));
   float m = __int_as_float(0xff800000);  // -inf
-  for (int64_t j = tid; j < npos; j += kAttentionThreads) {
+  auto keep_score = [&](int64_t j, float acc) {
+    const float sj = __fmul_rn(acc, scale);
+    scores[j] = sj;
+    m = fmaxf(m, sj);
+  };
+  int64_t j = tid;
+  if (pre != nullptr && j < npos && j < pre->key_rows) {  // the same chains over the loaded rows
+    keep_score(j, chain_key_columns(0.0f, qs, 0, pre->key[0].k, hd));
+    j += kAttentionThreads;
+    if (j < npos && j < pre->key_rows) {
+      keep_score(j, chain_key_columns(0.0f, qs, 0, pre->key[1].k, hd));
+      j += kAttentionThreads;
+    }
+  }
+  for (; j < npos; j += kAttentionThreads) {
+    // the row in halves of 8 float4 (more registers made ptxas spill)
     const float4* k4 = reinterpret_cast<const float4*>(kb + j * kv_dim);
     float acc = 0.0f;
-    if (first != nullptr && j == tid && j < first_rows) {  // the same chain over the loaded row
-#pragma unroll
-      for (int i = 0; i < kResidentMaxHeadDim / 4; ++i) {
-        if (4 * i >= hd) break;
-        acc = __fmaf_rn(qs[4 * i + 0], first->k[i].x, acc);
-        acc = __fmaf_rn(qs[4 * i + 1], first->k[i].y, acc);
-        acc = __fmaf_rn(qs[4 * i + 2], first->k[i].z, acc);
-        acc = __fmaf_rn(qs[4 * i + 3], first->k[i].w, acc);
-      }
-      const float sj = __fmul_rn(acc, scale);
-      scores[j] = sj;
-      m = fmaxf(m, sj);
-      continue;
-    }
-    // the row in halves of 8 float4 (more registers made ptxas spill)
 #pragma unroll
     for (int h0 = 0; h0 < kResidentMaxHeadDim / 4; h0 += 8) {
       if (4 * h0 >= hd) break;
@@ -90,18 +129,9 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
 #pragma unroll
       for (int i = 0; i < 8; ++i)
         if (4 * (h0 + i) < hd) k[i] = __ldcg(k4 + h0 + i);
-#pragma unroll
-      for (int i = 0; i < 8; ++i) {
-        if (4 * (h0 + i) >= hd) break;
-        acc = __fmaf_rn(qs[4 * (h0 + i) + 0], k[i].x, acc);
-        acc = __fmaf_rn(qs[4 * (h0 + i) + 1], k[i].y, acc);
-        acc = __fmaf_rn(qs[4 * (h0 + i) + 2], k[i].z, acc);
-        acc = __fmaf_rn(qs[4 * (h0 + i) + 3], k[i].w, acc);
-      }
+      acc = chain_key_columns(acc, qs, h0, k, hd);
     }
-    const float sj = __fmul_rn(acc, scale);
-    scores[j] = sj;
-    m = fmaxf(m, sj);
+    keep_score(j, acc);
   }
   m = block_max<Sync>(m, red);
   for (int64_t j = tid; j < npos; j += kAttentionThreads) scores[j] = kernels::contract_expf(__fsub_rn(scores[j], m));
@@ -136,7 +166,7 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
       a = b;
     }
     Sync::sync();  // the batch has been read
-    if (p1 < npos) issue_values(p1);
+    if (p1 < npos) issue_values(p1, 0);
   }
   o = folded ? __fadd_rn(o, acc) : acc;
   total = folded ? __fadd_rn(total, acc_s) : acc_s;
