@@ -20,9 +20,15 @@ struct AttentionLayout {
   size_t shared_bytes = 0;
 };
 
+// The shared memory of a resident row: the block runs alone on its SM
+// anyway (its registers), and every value row that fits arrives in the
+// first batch, loaded before the kernel waits. 160 KiB fits sm_80 too.
+constexpr size_t kResidentSharedBytes = size_t(160) << 10;
+
 // attend_row's tiles, or, for one query row (a decode step) when the head
 // fits attend_row_resident and the context's scores fit beside a batch of at
-// least 64 value rows in what the tiles take (or 64 KiB), the resident row.
+// least 64 value rows in what the tiles take (or kResidentSharedBytes), the
+// resident row.
 // Measured on an H100 (tinyllama-1.1b, docs/cuda.md, session 5): the
 // resident row made decode 4.5% faster at 128-384 positions and 4% at
 // 1,500-1,756, but prefill rows (many blocks per SM, whose tiles overlap
@@ -33,7 +39,7 @@ AttentionLayout attention_layout(int hd, int64_t context, bool one_row) {
   l.tile = t.tile;
   l.shared_bytes = t.shared_bytes;
   if (!one_row) return l;
-  const size_t area = std::max(t.shared_bytes, size_t(64) << 10) / sizeof(float) - size_t(attention_q_floats(hd));
+  const size_t area = std::max(t.shared_bytes, kResidentSharedBytes) / sizeof(float) - size_t(attention_q_floats(hd));
   const int64_t cap = (context + 3) / 4 * 4;
   if (hd % 4 == 0 && hd <= kResidentMaxHeadDim && cap + 64 * int64_t(hd) <= int64_t(area)) {
     l.score_cap = int(cap);
