@@ -44,7 +44,7 @@ __device__ __forceinline__ void load_key_row(KeyRow& row, const float* kj, int h
 // What a caller loaded before it waited for its inputs, from cache rows that
 // earlier passes wrote: thread i's key rows i and i + kAttentionThreads (those
 // below key_rows), and value rows [0, value_rows) of the first batch, copied
-// into vbuf by preload_values and committed.
+// into vbuf (cp.async, committed). Built by preload_resident_row.
 struct Preloaded {
   static constexpr int kKeyPasses = 2;
   KeyRow key[kKeyPasses];
@@ -110,7 +110,9 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
     m = fmaxf(m, sj);
   };
   int64_t j = tid;
-  if (pre != nullptr && j < npos && j < pre->key_rows) {  // the same chains over the loaded rows
+  // The same chains over the preloaded rows; the two passes are written out
+  // because a register array keeps to registers only under constant indices.
+  if (pre != nullptr && j < npos && j < pre->key_rows) {
     keep_score(j, chain_key_columns(0.0f, qs, 0, pre->key[0].k, hd));
     j += kAttentionThreads;
     if (j < npos && j < pre->key_rows) {
