@@ -106,6 +106,10 @@ struct AttentionRow {
     if (kMayReside && resident)
       preload_resident_row(pre, keys(), values(), buf + l.score_cap, l.value_rows, kv_dim(), pos0, a.head_dim);
   }
+  // After the wait, when the previous kernel wrote this pass's cache rows.
+  __device__ __forceinline__ void inputs_ready() {
+    if (kMayReside && resident) complete_resident_rows(pre, keys(), kv_dim(), npos, a.head_dim);
+  }
   __device__ __forceinline__ void finish(const float* qs, float* buf, float* red, const AttentionRowOut& out) {
     if (kMayReside && resident)
       attend_row_resident<BlockSync>(qs, buf, buf + l.score_cap, l.value_rows, red, keys(), values(), kv_dim(), npos,
@@ -132,6 +136,7 @@ __global__ void __launch_bounds__(kAttentionThreads, 1) attention_kernel(const A
   AttentionRow<kMayReside> row(a, l, h, r, pos0 + t + 1, pos0);
   row.start(buf);
   wait_for_inputs();
+  row.inputs_ready();
   for (int d = threadIdx.x; d < hd; d += kAttentionThreads) qs[d] = a.q[t * q_dim + int64_t(h) * hd + d];
   __syncthreads();
   const int64_t base = t * q_dim + int64_t(h) * hd;

@@ -66,6 +66,22 @@ __device__ __forceinline__ void preload_resident_row(Preloaded& pre, const float
   __pipeline_commit();
 }
 
+// Right after the wait: the key rows of the two passes that nobody had
+// written before it (this pass's rows, below npos), into the same registers,
+// all requested at once and before the query. Without this the row's newest
+// key came after the query's round trip, in two halves, at 1.5-2 us each
+// while the next products load their weights (timeline-decode-step.patch).
+__device__ __forceinline__ void complete_resident_rows(Preloaded& pre, const float* kb, int64_t kv_dim, int64_t npos,
+                                                       int hd) {
+  const int64_t cap = int64_t(Preloaded::kKeyPasses) * kAttentionThreads;
+  const int64_t rows = npos < cap ? npos : cap;
+  const int64_t j = threadIdx.x;
+  if (j >= pre.key_rows && j < rows) load_key_row(pre.key[0], kb + j * kv_dim, hd);
+  if (j + kAttentionThreads >= pre.key_rows && j + kAttentionThreads < rows)
+    load_key_row(pre.key[1], kb + (j + kAttentionThreads) * kv_dim, hd);
+  pre.key_rows = rows;
+}
+
 // acc = fma(q[d], k[d], acc) over the columns d = 4 i0 .. 4 (i0 + N) - 1
 // (below hd) held by k, d ascending: a stretch of a score's chain.
 template <int N>
@@ -78,6 +94,45 @@ __device__ __forceinline__ float chain_key_columns(float acc, const float* qs, i
     acc = __fmaf_rn(qs[4 * (i0 + i) + 2], k[i].z, acc);
     acc = __fmaf_rn(qs[4 * (i0 + i) + 3], k[i].w, acc);
   }
+  return acc;
+}
+
+// One stretch of a chunk's chain over n positions, k ascending: o[d]'s,
+// acc = fma(e[k], v[k * hd], acc), or (kSum) S's, acc = acc + e[k]. e and v
+// are in shared memory. The loads run one batch of 8 ahead of the arithmetic,
+// so the chain waits on its own latency rather than on each batch's loads
+// (the plain unrolled loop took about 14 cycles a position).
+template <bool kSum>
+__device__ __forceinline__ float chain_positions(float acc, const float* e, const float* v, int n, int hd) {
+  constexpr int B = 8;
+  auto step = [&](float acc, float ek, float vk) { return kSum ? __fadd_rn(acc, ek) : __fmaf_rn(ek, vk, acc); };
+  float ec[B], vc[B];
+  int k = 0;
+  if (n >= B) {
+#pragma unroll
+    for (int u = 0; u < B; ++u) {
+      ec[u] = e[u];
+      vc[u] = kSum ? 0.0f : v[u * hd];
+    }
+    for (k = B; k + B <= n; k += B) {
+      float en[B], vn[B];
+#pragma unroll
+      for (int u = 0; u < B; ++u) {
+        en[u] = e[k + u];
+        vn[u] = kSum ? 0.0f : v[(k + u) * hd];
+      }
+#pragma unroll
+      for (int u = 0; u < B; ++u) acc = step(acc, ec[u], vc[u]);
+#pragma unroll
+      for (int u = 0; u < B; ++u) {
+        ec[u] = en[u];
+        vc[u] = vn[u];
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < B; ++u) acc = step(acc, ec[u], vc[u]);
+  }
+  for (; k < n; ++k) acc = step(acc, e[k], kSum ? 0.0f : v[k * hd]);
   return acc;
 }
 
@@ -156,15 +211,8 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
       }
       const int64_t next = (a / kChunk + 1) * kChunk;
       const int64_t b = next < p1 ? next : p1;
-      if (tid < hd) {
-        const float* v = vbuf + (a - p0) * hd + tid;
-#pragma unroll 8
-        for (int64_t j = a; j < b; ++j, v += hd) acc = __fmaf_rn(scores[j], *v, acc);
-      }
-      if (tid == s_thread) {
-#pragma unroll 8
-        for (int64_t j = a; j < b; ++j) acc_s = __fadd_rn(acc_s, scores[j]);
-      }
+      if (tid < hd) acc = chain_positions<false>(acc, scores + a, vbuf + (a - p0) * hd + tid, int(b - a), hd);
+      if (tid == s_thread) acc_s = chain_positions<true>(acc_s, scores + a, vbuf, int(b - a), hd);
       a = b;
     }
     Sync::sync();  // the batch has been read

@@ -11,7 +11,7 @@ namespace {
 constexpr int kThreads = 256;
 
 __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a) {
-  pdl_entry();
+  allow_next_kernel();
   const int hd = a.head_dim, half = hd / 2;
   const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;
   const int64_t q_pairs = int64_t(a.n_heads) * half, k_pairs = int64_t(a.n_kv_heads) * half;
@@ -20,14 +20,25 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a)
   if (item >= a.T * per_token) return;
   const int64_t t = item / per_token;
   int64_t i = item % per_token;
+  // The position (written by a copy that precedes every kernel of the pass)
+  // and the angle tables are nobody's output: read them before waiting. The
+  // wait ends while the next products load their weights, and every round
+  // trip then takes 1.5-2 us (bench/cuda/timeline-decode-step.patch).
   const int64_t pos = *a.pos0 + t;
-  if (i < q_pairs + k_pairs) {
-    const bool is_q = i < q_pairs;
-    if (!is_q) i -= q_pairs;
-    const int64_t head = i / half, j = i % half;
+  const bool is_pair = i < q_pairs + k_pairs;
+  const bool is_q = i < q_pairs;
+  if (is_pair && !is_q) i -= q_pairs;
+  const int64_t j = is_pair ? i % half : 0;
+  float c = 0.0f, s = 0.0f;
+  if (is_pair) {
+    c = a.cos[pos * half + j];
+    s = a.sin[pos * half + j];
+  }
+  wait_for_inputs();
+  if (is_pair) {
+    const int64_t head = i / half;
     const int64_t row0 = (is_q ? 0 : q_dim) + head * hd + j;
     const float x0 = combine(a.qkv, t, row0), x1 = combine(a.qkv, t, row0 + half);
-    const float c = a.cos[pos * half + j], s = a.sin[pos * half + j];
     const float n0 = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
     const float n1 = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
     float* dst = is_q ? a.q_out + t * q_dim : a.k_cache + pos * kv_dim;
