@@ -17,6 +17,7 @@ struct AttentionLayout {
   int tile = 0;        // attend_row's tile of positions
   int score_cap = 0;   // rows of up to this many positions run attend_row_resident (0: none)
   int value_rows = 0;  // its value rows per batch
+  int parts_offset = 0;  // its chunk sums (chunk_parts_floats) start here, in floats after the scores
   size_t shared_bytes = 0;
 };
 
@@ -43,9 +44,11 @@ AttentionLayout attention_layout(int hd, int64_t context, bool one_row) {
   if (!one_row) return l;
   const size_t area = std::max(t.shared_bytes, kResidentSharedBytes) / sizeof(float) - size_t(attention_q_floats(hd));
   const int64_t cap = (context + 3) / 4 * 4;
-  if (hd % 4 == 0 && hd <= kResidentMaxHeadDim && cap + 64 * int64_t(hd) <= int64_t(area)) {
+  const int64_t parts = chunk_parts_floats(cap, hd);
+  if (hd % 4 == 0 && hd <= kResidentMaxHeadDim && cap + parts + 64 * int64_t(hd) <= int64_t(area)) {
     l.score_cap = int(cap);
-    l.value_rows = int(std::min<int64_t>((int64_t(area) - cap) / hd, 1 << 20));
+    l.value_rows = int(std::min<int64_t>((int64_t(area) - cap - parts) / hd, 1 << 20));
+    l.parts_offset = int(cap + int64_t(l.value_rows) * hd);
     l.shared_bytes = std::max(l.shared_bytes, (size_t(attention_q_floats(hd)) + area) * sizeof(float));
   }
   return l;
@@ -113,7 +116,7 @@ struct AttentionRow {
   __device__ __forceinline__ void finish(const float* qs, float* buf, float* red, const AttentionRowOut& out) {
     if (kMayReside && resident)
       attend_row_resident<BlockSync>(qs, buf, buf + l.score_cap, l.value_rows, red, keys(), values(), kv_dim(), npos,
-                                     a.head_dim, out, &pre);
+                                     a.head_dim, out, &pre, buf + l.parts_offset);
     else
       attend_row(qs, buf, red, keys(), values(), kv_dim(), npos, a.head_dim, l.tile,
                  a.scores + (r * a.n_heads + h) * a.context, out);

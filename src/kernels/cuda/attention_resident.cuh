@@ -136,17 +136,68 @@ __device__ __forceinline__ float chain_positions(float acc, const float* e, cons
   return acc;
 }
 
+// The shared memory chunk_sums_in_parallel needs for rows of up to npos
+// positions: each chunk's o[0..hd) and S.
+__host__ __device__ inline int64_t chunk_parts_floats(int64_t npos, int hd) {
+  return (npos + kChunk - 1) / kChunk * (hd + 1);
+}
+
+// Every chunk's o[d] and S chains into parts[c * (hd + 1) + d] and
+// parts[c * (hd + 1) + hd], with the operations of the one-thread-per-value
+// loop, but chunks side by side: chunk c's o chains run on thread group
+// c % kSumGroups (threads 64 g + d), its S chain on thread
+// 64 kSumGroups + c % 64. A chunk that two value batches share goes on from
+// its stored partial. One thread per value ran a 1,500-position row as one
+// 1,500-long chain per value; here the longest is 512.
+inline constexpr int kSumGroupThreads = 64;  // >= kResidentMaxHeadDim
+inline constexpr int kSumGroups = kAttentionThreads / kSumGroupThreads - 1;
+template <class Sync, class Issue>
+__device__ __forceinline__ void chunk_sums_in_parallel(const float* scores, const float* vbuf, int vrows, int64_t npos,
+                                                       int hd, float* parts, Issue& issue_values) {
+  const int tid = int(threadIdx.x);
+  const int g = tid / kSumGroupThreads, d = tid % kSumGroupThreads;
+  const bool sums_s = g == kSumGroups;  // the last group runs the S chains
+  const int lanes = sums_s ? kSumGroupThreads : kSumGroups, lane = sums_s ? d : g;
+  for (int64_t p0 = 0; p0 < npos; p0 += vrows) {
+    const int64_t p1 = p0 + vrows < npos ? p0 + vrows : npos;
+    __pipeline_wait_prior(0);
+    Sync::sync();  // the batch (and, the first time, every e_j) is visible
+    if (sums_s || d < hd) {
+      const int64_t c0 = p0 / kChunk;
+      for (int64_t c = c0 + (lane - c0 % lanes + lanes) % lanes; c * kChunk < p1; c += lanes) {
+        const int64_t a = c * kChunk > p0 ? c * kChunk : p0;
+        const int64_t b = (c + 1) * kChunk < p1 ? (c + 1) * kChunk : p1;
+        float* part = parts + c * (hd + 1) + (sums_s ? hd : d);
+        const float acc = a == c * kChunk ? 0.0f : *part;
+        *part = sums_s ? chain_positions<true>(acc, scores + a, vbuf, int(b - a), hd)
+                       : chain_positions<false>(acc, scores + a, vbuf + (a - p0) * hd + d, int(b - a), hd);
+      }
+    }
+    Sync::sync();  // the batch has been read, and the parts written
+    if (p1 < npos) issue_values(p1, 0);
+  }
+}
+
+// r = part_0; r = r + part_c, c ascending: value i's chunks folded.
+__device__ __forceinline__ float fold_chunk_parts(const float* parts, int64_t npos, int hd, int i) {
+  float r = parts[i];
+  for (int64_t c = 1; c * kChunk < npos; ++c) r = __fadd_rn(r, parts[c * (hd + 1) + i]);
+  return r;
+}
+
 // qs: the rotated query (hd floats, shared, visible); scores: score_cap
 // floats, vbuf: vrows * hd floats (shared, 16-byte aligned); red:
 // kAttentionThreads / 32 + 1 floats. kb, vb: the head's first column in the
 // [positions][kv_dim] caches (16-byte aligned rows). All kAttentionThreads
 // threads (Sync's) call it. pre: when not null, what the caller loaded
-// already (preload_resident_row, with the same vbuf and vrows).
+// already (preload_resident_row, with the same vbuf and vrows). parts: when
+// not null, chunk_parts_floats(npos, hd) floats of shared memory, and the
+// chunks' sums run side by side (chunk_sums_in_parallel).
 template <class Sync>
 __device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
                                                     const float* kb, const float* vb, int64_t kv_dim, int64_t npos,
                                                     int hd, const AttentionRowOut& out,
-                                                    const Preloaded* pre = nullptr) {
+                                                    const Preloaded* pre = nullptr, float* parts = nullptr) {
   using namespace attention_detail;
   const int tid = int(threadIdx.x);
   auto issue_values = [&](int64_t p0, int64_t issued) {  // rows [p0, p0 + issued) are on their way already
@@ -193,33 +244,40 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
   m = block_max<Sync>(m, red);
   for (int64_t j = tid; j < npos; j += kAttentionThreads) scores[j] = kernels::contract_expf(__fsub_rn(scores[j], m));
 
-  // o[d] (thread d) and S (thread s_thread): chains over each 256-chunk of
-  // positions, the chunks' sums folded left to right as they close
+  // o[d] and S: one chain per 256-chunk of positions, chunks folded left to right
   const int s_thread = hd < kAttentionThreads ? hd : kAttentionThreads - 1;
-  float o = 0.0f, total = 0.0f, acc = 0.0f, acc_s = 0.0f;
-  bool folded = false;
-  for (int64_t p0 = 0; p0 < npos; p0 += vrows) {
-    const int64_t p1 = p0 + vrows < npos ? p0 + vrows : npos;
-    __pipeline_wait_prior(0);
-    Sync::sync();  // the batch (and, the first time, every e_j) is visible
-    for (int64_t a = p0; a < p1;) {
-      if (a > 0 && a % kChunk == 0) {  // a chunk closed at a
-        o = folded ? __fadd_rn(o, acc) : acc;
-        total = folded ? __fadd_rn(total, acc_s) : acc_s;
-        folded = true;
-        acc = acc_s = 0.0f;
+  float o = 0.0f, total = 0.0f;
+  if (parts != nullptr) {
+    chunk_sums_in_parallel<Sync>(scores, vbuf, vrows, npos, hd, parts, issue_values);
+    if (tid < hd) o = fold_chunk_parts(parts, npos, hd, tid);
+    if (tid == s_thread) total = fold_chunk_parts(parts, npos, hd, hd);
+  } else {
+    // thread d runs o[d]'s chains and s_thread S's, chunk after chunk
+    float acc = 0.0f, acc_s = 0.0f;
+    bool folded = false;
+    for (int64_t p0 = 0; p0 < npos; p0 += vrows) {
+      const int64_t p1 = p0 + vrows < npos ? p0 + vrows : npos;
+      __pipeline_wait_prior(0);
+      Sync::sync();  // the batch (and, the first time, every e_j) is visible
+      for (int64_t a = p0; a < p1;) {
+        if (a > 0 && a % kChunk == 0) {  // a chunk closed at a
+          o = folded ? __fadd_rn(o, acc) : acc;
+          total = folded ? __fadd_rn(total, acc_s) : acc_s;
+          folded = true;
+          acc = acc_s = 0.0f;
+        }
+        const int64_t next = (a / kChunk + 1) * kChunk;
+        const int64_t b = next < p1 ? next : p1;
+        if (tid < hd) acc = chain_positions<false>(acc, scores + a, vbuf + (a - p0) * hd + tid, int(b - a), hd);
+        if (tid == s_thread) acc_s = chain_positions<true>(acc_s, scores + a, vbuf, int(b - a), hd);
+        a = b;
       }
-      const int64_t next = (a / kChunk + 1) * kChunk;
-      const int64_t b = next < p1 ? next : p1;
-      if (tid < hd) acc = chain_positions<false>(acc, scores + a, vbuf + (a - p0) * hd + tid, int(b - a), hd);
-      if (tid == s_thread) acc_s = chain_positions<true>(acc_s, scores + a, vbuf, int(b - a), hd);
-      a = b;
+      Sync::sync();  // the batch has been read
+      if (p1 < npos) issue_values(p1, 0);
     }
-    Sync::sync();  // the batch has been read
-    if (p1 < npos) issue_values(p1, 0);
+    o = folded ? __fadd_rn(o, acc) : acc;
+    total = folded ? __fadd_rn(total, acc_s) : acc_s;
   }
-  o = folded ? __fadd_rn(o, acc) : acc;
-  total = folded ? __fadd_rn(total, acc_s) : acc_s;
   if (tid == s_thread) red[0] = total;
   Sync::sync();
   if (tid < hd) {
