@@ -18,6 +18,8 @@
 // chunk's chain in position order, chunks added left to right; out[d] = o[d] / S.
 #include <cuda_pipeline.h>
 
+#include <cstdint>
+
 #include "kernels/cuda/attention_row.cuh"
 
 namespace ree::cuda {
@@ -99,40 +101,31 @@ __device__ __forceinline__ float chain_key_columns(float acc, const float* qs, i
 
 // One stretch of a chunk's chain over n positions, k ascending: o[d]'s,
 // acc = fma(e[k], v[k * hd], acc), or (kSum) S's, acc = acc + e[k]. e and v
-// are in shared memory. The loads run one batch of 8 ahead of the arithmetic,
-// so the chain waits on its own latency rather than on each batch's loads
-// (the plain unrolled loop took about 14 cycles a position).
-template <bool kSum>
+// are in shared memory. e is read four positions a load (after up to three
+// single ones to reach a 16-byte boundary), and with hd known at compile
+// time (kHd) v's addresses are constant offsets: fewer shared-memory
+// instructions a position. One load per value and a computed address for
+// each v took 15 cycles a position (timeline-decode-step.patch).
+template <bool kSum, int kHd = 0>
 __device__ __forceinline__ float chain_positions(float acc, const float* e, const float* v, int n, int hd) {
-  constexpr int B = 8;
-  auto step = [&](float acc, float ek, float vk) { return kSum ? __fadd_rn(acc, ek) : __fmaf_rn(ek, vk, acc); };
-  float ec[B], vc[B];
+  const int stride = kHd > 0 ? kHd : hd;
+  auto step = [&](float acc, float ek, int k) { return kSum ? __fadd_rn(acc, ek) : __fmaf_rn(ek, v[k * stride], acc); };
   int k = 0;
-  if (n >= B) {
-#pragma unroll
-    for (int u = 0; u < B; ++u) {
-      ec[u] = e[u];
-      vc[u] = kSum ? 0.0f : v[u * hd];
-    }
-    for (k = B; k + B <= n; k += B) {
-      float en[B], vn[B];
-#pragma unroll
-      for (int u = 0; u < B; ++u) {
-        en[u] = e[k + u];
-        vn[u] = kSum ? 0.0f : v[(k + u) * hd];
-      }
-#pragma unroll
-      for (int u = 0; u < B; ++u) acc = step(acc, ec[u], vc[u]);
-#pragma unroll
-      for (int u = 0; u < B; ++u) {
-        ec[u] = en[u];
-        vc[u] = vn[u];
-      }
-    }
-#pragma unroll
-    for (int u = 0; u < B; ++u) acc = step(acc, ec[u], vc[u]);
+  for (; k < n && (reinterpret_cast<uintptr_t>(e + k) & 15) != 0; ++k) acc = step(acc, e[k], k);
+#pragma unroll 2
+  for (; k + 8 <= n; k += 8) {
+    const float4 e0 = *reinterpret_cast<const float4*>(e + k);
+    const float4 e1 = *reinterpret_cast<const float4*>(e + k + 4);
+    acc = step(acc, e0.x, k);
+    acc = step(acc, e0.y, k + 1);
+    acc = step(acc, e0.z, k + 2);
+    acc = step(acc, e0.w, k + 3);
+    acc = step(acc, e1.x, k + 4);
+    acc = step(acc, e1.y, k + 5);
+    acc = step(acc, e1.z, k + 6);
+    acc = step(acc, e1.w, k + 7);
   }
-  for (; k < n; ++k) acc = step(acc, e[k], kSum ? 0.0f : v[k * hd]);
+  for (; k < n; ++k) acc = step(acc, e[k], k);
   return acc;
 }
 
@@ -169,8 +162,11 @@ __device__ __forceinline__ void chunk_sums_in_parallel(const float* scores, cons
         const int64_t b = (c + 1) * kChunk < p1 ? (c + 1) * kChunk : p1;
         float* part = parts + c * (hd + 1) + (sums_s ? hd : d);
         const float acc = a == c * kChunk ? 0.0f : *part;
-        *part = sums_s ? chain_positions<true>(acc, scores + a, vbuf, int(b - a), hd)
-                       : chain_positions<false>(acc, scores + a, vbuf + (a - p0) * hd + d, int(b - a), hd);
+        const float* e = scores + a;
+        const float* v = vbuf + (a - p0) * hd + d;
+        *part = sums_s     ? chain_positions<true>(acc, e, v, int(b - a), hd)
+                : hd == 64 ? chain_positions<false, 64>(acc, e, v, int(b - a), hd)
+                           : chain_positions<false>(acc, e, v, int(b - a), hd);
       }
     }
     Sync::sync();  // the batch has been read, and the parts written
