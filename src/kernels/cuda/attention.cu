@@ -17,7 +17,7 @@ struct AttentionLayout {
   int tile = 0;        // attend_row's tile of positions
   int score_cap = 0;   // rows of up to this many positions run attend_row_resident (0: none)
   int value_rows = 0;  // its value rows per batch
-  int parts_offset = 0;  // its chunk sums (chunk_parts_floats) start here, in floats after the scores
+  int parts_offset = 0;  // its chunks' partials (chunk_parts_floats), in floats from the scores: after the value batch
   size_t shared_bytes = 0;
 };
 
@@ -29,9 +29,9 @@ struct AttentionLayout {
 constexpr size_t kResidentSharedBytes = size_t(160) << 10;
 
 // attend_row's tiles, or, for one query row (a decode step) when the head
-// fits attend_row_resident and the context's scores fit beside a batch of at
-// least 64 value rows in what the tiles take (or kResidentSharedBytes), the
-// resident row.
+// fits attend_row_resident and the context's scores and chunk partials fit
+// beside a batch of at least 64 value rows in what the tiles take (or
+// kResidentSharedBytes), the resident row.
 // Measured on an H100 (tinyllama-1.1b, docs/cuda.md, session 5): the
 // resident row made decode 4.5% faster at 128-384 positions and 4% at
 // 1,500-1,756, but prefill rows (many blocks per SM, whose tiles overlap
@@ -78,11 +78,12 @@ __device__ __forceinline__ void prefetch_head_rows(const AttentionArgs& a, int h
 }
 
 // One query row of head h over npos positions, split around the wait for
-// the kernel's inputs: start() before it, finish() after (query in qs,
-// visible). A resident row (where the layout has room) loads, before the
-// wait, what earlier passes wrote (positions < pos0): this thread's key rows
-// (up to two), so the scores need no round trip to memory, and the first
-// batch's value rows; else attend_row. Kernels that may run resident rows
+// the kernel's inputs: start() before it, inputs_ready() right after it,
+// finish() once the query is in qs (visible). A resident row (where the
+// layout has room) loads, before the wait, what earlier passes wrote
+// (positions < pos0): this thread's key rows (up to two), so the scores need
+// no round trip to memory, and the first batch's value rows; right after the
+// wait, its key rows that this pass wrote; else attend_row. Kernels that may run resident rows
 // are instantiated apart (kMayReside): the key rows' registers would cost
 // attend_row's prefill blocks two thirds of their occupancy (146 registers
 // against 80 with one key row; prefill measured 12-28% slower).
@@ -115,8 +116,8 @@ struct AttentionRow {
   }
   __device__ __forceinline__ void finish(const float* qs, float* buf, float* red, const AttentionRowOut& out) {
     if (kMayReside && resident)
-      attend_row_resident<BlockSync>(qs, buf, buf + l.score_cap, l.value_rows, red, keys(), values(), kv_dim(), npos,
-                                     a.head_dim, out, &pre, buf + l.parts_offset);
+      attend_row_resident<BlockSync>(qs, buf, buf + l.score_cap, l.value_rows, red, buf + l.parts_offset, keys(),
+                                     values(), kv_dim(), npos, a.head_dim, out, &pre);
     else
       attend_row(qs, buf, red, keys(), values(), kv_dim(), npos, a.head_dim, l.tile,
                  a.scores + (r * a.n_heads + h) * a.context, out);

@@ -9,7 +9,8 @@
 //     tile after another);
 //   - the scores and weights e_j stay in shared memory;
 //   - the value rows arrive in batches as large as the shared memory allows,
-//     the first one in flight while the scores are computed.
+//     the first one in flight while the scores are computed;
+//   - the 256-chunks' o and S chains run side by side on groups of threads.
 // Usable when resident_attention_fits(); otherwise the caller runs attend_row.
 //
 // The operations: s_j = D(q, k_j, hd) * scale (hd <= 256: one chunk, so D is
@@ -26,7 +27,8 @@ namespace ree::cuda {
 
 inline constexpr int kResidentMaxHeadDim = 64;  // a key row in 16 float4 registers
 
-// Shared memory of a resident row: q, the scores (score_cap), the value batch (vrows x hd).
+// Shared memory of a resident row: q, the scores (score_cap), the value batch
+// (vrows x hd) and the chunks' partials (chunk_parts_floats(score_cap, hd)).
 __host__ __device__ inline bool resident_attention_fits(int hd, int64_t npos, int score_cap, int vrows) {
   return hd % 4 == 0 && hd <= kResidentMaxHeadDim && npos <= score_cap && vrows >= 1;
 }
@@ -43,10 +45,12 @@ __device__ __forceinline__ void load_key_row(KeyRow& row, const float* kj, int h
     if (4 * i < hd) row.k[i] = __ldcg(k4 + i);
 }
 
-// What a caller loaded before it waited for its inputs, from cache rows that
-// earlier passes wrote: thread i's key rows i and i + kAttentionThreads (those
-// below key_rows), and value rows [0, value_rows) of the first batch, copied
-// into vbuf (cp.async, committed). Built by preload_resident_row.
+// What a caller loaded already: thread i's key rows i and
+// i + kAttentionThreads (those below key_rows) and value rows [0, value_rows)
+// of the first batch, copied into vbuf (cp.async, committed). Built by
+// preload_resident_row before the wait for the kernel's inputs, from rows
+// that earlier passes wrote; complete_resident_rows adds this pass's key rows
+// right after the wait.
 struct Preloaded {
   static constexpr int kKeyPasses = 2;
   KeyRow key[kKeyPasses];
@@ -54,15 +58,23 @@ struct Preloaded {
   int64_t value_rows = 0;
 };
 
+// This thread's key rows of the two passes among [from, to) (to at most
+// the passes' 2 * kAttentionThreads rows) into pre.key, all requested at once.
+__device__ __forceinline__ void load_key_passes(Preloaded& pre, const float* kb, int64_t kv_dim, int64_t from,
+                                                int64_t to, int hd) {
+  const int64_t j = threadIdx.x;
+  if (j >= from && j < to) load_key_row(pre.key[0], kb + j * kv_dim, hd);
+  if (j + kAttentionThreads >= from && j + kAttentionThreads < to)
+    load_key_row(pre.key[1], kb + (j + kAttentionThreads) * kv_dim, hd);
+}
+
 // Loads what Preloaded describes for the first `rows` positions (rows < the
 // pass's first position) of a head whose scores the resident row computes.
 __device__ __forceinline__ void preload_resident_row(Preloaded& pre, const float* kb, const float* vb, float* vbuf,
                                                      int vrows, int64_t kv_dim, int64_t rows, int hd) {
   const int64_t cap = int64_t(Preloaded::kKeyPasses) * kAttentionThreads;
   pre.key_rows = rows < cap ? rows : cap;
-  const int64_t j = threadIdx.x;
-  if (j < pre.key_rows) load_key_row(pre.key[0], kb + j * kv_dim, hd);
-  if (j + kAttentionThreads < pre.key_rows) load_key_row(pre.key[1], kb + (j + kAttentionThreads) * kv_dim, hd);
+  load_key_passes(pre, kb, kv_dim, 0, pre.key_rows, hd);
   pre.value_rows = rows < vrows ? rows : vrows;
   attention_detail::copy_rows(vbuf, hd, vb, kv_dim, 0, int(pre.value_rows), hd);
   __pipeline_commit();
@@ -77,10 +89,7 @@ __device__ __forceinline__ void complete_resident_rows(Preloaded& pre, const flo
                                                        int hd) {
   const int64_t cap = int64_t(Preloaded::kKeyPasses) * kAttentionThreads;
   const int64_t rows = npos < cap ? npos : cap;
-  const int64_t j = threadIdx.x;
-  if (j >= pre.key_rows && j < rows) load_key_row(pre.key[0], kb + j * kv_dim, hd);
-  if (j + kAttentionThreads >= pre.key_rows && j + kAttentionThreads < rows)
-    load_key_row(pre.key[1], kb + (j + kAttentionThreads) * kv_dim, hd);
+  load_key_passes(pre, kb, kv_dim, pre.key_rows, rows, hd);
   pre.key_rows = rows;
 }
 
@@ -142,8 +151,10 @@ __host__ __device__ inline int64_t chunk_parts_floats(int64_t npos, int hd) {
 // 64 kSumGroups + c % 64. A chunk that two value batches share goes on from
 // its stored partial. One thread per value ran a 1,500-position row as one
 // 1,500-long chain per value; here the longest is 512.
-inline constexpr int kSumGroupThreads = 64;  // >= kResidentMaxHeadDim
+inline constexpr int kSumGroupThreads = 64;
 inline constexpr int kSumGroups = kAttentionThreads / kSumGroupThreads - 1;
+static_assert(kSumGroupThreads >= kResidentMaxHeadDim, "a group holds one thread per value of a head");
+static_assert(kSumGroups >= 1, "at least one group for the o chains beside the S group");
 template <class Sync, class Issue>
 __device__ __forceinline__ void chunk_sums_in_parallel(const float* scores, const float* vbuf, int vrows, int64_t npos,
                                                        int hd, float* parts, Issue& issue_values) {
@@ -185,15 +196,15 @@ __device__ __forceinline__ float fold_chunk_parts(const float* parts, int64_t np
 // floats, vbuf: vrows * hd floats (shared, 16-byte aligned); red:
 // kAttentionThreads / 32 + 1 floats. kb, vb: the head's first column in the
 // [positions][kv_dim] caches (16-byte aligned rows). All kAttentionThreads
-// threads (Sync's) call it. pre: when not null, what the caller loaded
-// already (preload_resident_row, with the same vbuf and vrows). parts: when
-// not null, chunk_parts_floats(npos, hd) floats of shared memory, and the
-// chunks' sums run side by side (chunk_sums_in_parallel).
+// threads (Sync's) call it. parts: chunk_parts_floats(npos, hd) floats of
+// shared memory for the chunks' sums (chunk_sums_in_parallel). pre: when not
+// null, the key and value rows the caller loaded already (Preloaded, with
+// the same vbuf and vrows).
 template <class Sync>
 __device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
-                                                    const float* kb, const float* vb, int64_t kv_dim, int64_t npos,
-                                                    int hd, const AttentionRowOut& out,
-                                                    const Preloaded* pre = nullptr, float* parts = nullptr) {
+                                                    float* parts, const float* kb, const float* vb, int64_t kv_dim,
+                                                    int64_t npos, int hd, const AttentionRowOut& out,
+                                                    const Preloaded* pre = nullptr) {
   using namespace attention_detail;
   const int tid = int(threadIdx.x);
   auto issue_values = [&](int64_t p0, int64_t issued) {  // rows [p0, p0 + issued) are on their way already
@@ -241,39 +252,10 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
   for (int64_t j = tid; j < npos; j += kAttentionThreads) scores[j] = kernels::contract_expf(__fsub_rn(scores[j], m));
 
   // o[d] and S: one chain per 256-chunk of positions, chunks folded left to right
+  chunk_sums_in_parallel<Sync>(scores, vbuf, vrows, npos, hd, parts, issue_values);
   const int s_thread = hd < kAttentionThreads ? hd : kAttentionThreads - 1;
-  float o = 0.0f, total = 0.0f;
-  if (parts != nullptr) {
-    chunk_sums_in_parallel<Sync>(scores, vbuf, vrows, npos, hd, parts, issue_values);
-    if (tid < hd) o = fold_chunk_parts(parts, npos, hd, tid);
-    if (tid == s_thread) total = fold_chunk_parts(parts, npos, hd, hd);
-  } else {
-    // thread d runs o[d]'s chains and s_thread S's, chunk after chunk
-    float acc = 0.0f, acc_s = 0.0f;
-    bool folded = false;
-    for (int64_t p0 = 0; p0 < npos; p0 += vrows) {
-      const int64_t p1 = p0 + vrows < npos ? p0 + vrows : npos;
-      __pipeline_wait_prior(0);
-      Sync::sync();  // the batch (and, the first time, every e_j) is visible
-      for (int64_t a = p0; a < p1;) {
-        if (a > 0 && a % kChunk == 0) {  // a chunk closed at a
-          o = folded ? __fadd_rn(o, acc) : acc;
-          total = folded ? __fadd_rn(total, acc_s) : acc_s;
-          folded = true;
-          acc = acc_s = 0.0f;
-        }
-        const int64_t next = (a / kChunk + 1) * kChunk;
-        const int64_t b = next < p1 ? next : p1;
-        if (tid < hd) acc = chain_positions<false>(acc, scores + a, vbuf + (a - p0) * hd + tid, int(b - a), hd);
-        if (tid == s_thread) acc_s = chain_positions<true>(acc_s, scores + a, vbuf, int(b - a), hd);
-        a = b;
-      }
-      Sync::sync();  // the batch has been read
-      if (p1 < npos) issue_values(p1, 0);
-    }
-    o = folded ? __fadd_rn(o, acc) : acc;
-    total = folded ? __fadd_rn(total, acc_s) : acc_s;
-  }
+  const float o = tid < hd ? fold_chunk_parts(parts, npos, hd, tid) : 0.0f;
+  const float total = tid == s_thread ? fold_chunk_parts(parts, npos, hd, hd) : 0.0f;
   if (tid == s_thread) red[0] = total;
   Sync::sync();
   if (tid < hd) {

@@ -17,24 +17,25 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a)
   const int64_t q_pairs = int64_t(a.n_heads) * half, k_pairs = int64_t(a.n_kv_heads) * half;
   const int64_t per_token = q_pairs + k_pairs + kv_dim;
   const int64_t item = int64_t(blockIdx.x) * kThreads + threadIdx.x;
-  if (item >= a.T * per_token) return;
+  const bool in_range = item < a.T * per_token;
   const int64_t t = item / per_token;
   int64_t i = item % per_token;
   // The position (written by a copy that precedes every kernel of the pass)
   // and the angle tables are nobody's output: read them before waiting. The
   // wait ends while the next products load their weights, and every round
   // trip then takes 1.5-2 us (bench/cuda/timeline-decode-step.patch).
-  const int64_t pos = *a.pos0 + t;
+  const int64_t pos = in_range ? *a.pos0 + t : 0;
   const bool is_pair = i < q_pairs + k_pairs;
   const bool is_q = i < q_pairs;
   if (is_pair && !is_q) i -= q_pairs;
   const int64_t j = is_pair ? i % half : 0;
   float c = 0.0f, s = 0.0f;
-  if (is_pair) {
+  if (in_range && is_pair) {
     c = a.cos[pos * half + j];
     s = a.sin[pos * half + j];
   }
-  wait_for_inputs();
+  wait_for_inputs();  // every thread waits before it exits (cuda_ops.h)
+  if (!in_range) return;
   if (is_pair) {
     const int64_t head = i / half;
     const int64_t row0 = (is_q ? 0 : q_dim) + head * hd + j;

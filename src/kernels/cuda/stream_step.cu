@@ -277,7 +277,8 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
     const float* vb = L.v_cache + int64_t(kvh) * hd;
     if (resident_attention_fits(hd, pos + 1, a.score_cap, a.value_rows)) {
       float* scores = raw;  // raw has been read
-      attend_row_resident<ConsumerSync>(qs, scores, scores + a.score_cap, a.value_rows, red, kb, vb, kv_dim, pos + 1,
+      attend_row_resident<ConsumerSync>(qs, scores, scores + a.score_cap, a.value_rows, red,
+                                        scores + a.score_cap + int64_t(a.value_rows) * hd, kb, vb, kv_dim, pos + 1,
                                         hd, AttentionRowOut{d.att + int64_t(h) * hd});
     } else {
       attend_row<ConsumerSync>(qs, raw, red, kb, vb, kv_dim, pos + 1, hd, a.attention_tile,
@@ -607,7 +608,7 @@ void prepare_stream(StreamArgs& a) {
   a.slots = slots;
   // x and attention get everything the ring leaves: attend_row the largest
   // tile that fits, the resident row (decode rows of up to score_cap
-  // positions) its scores and as many value rows as fit.
+  // positions) its scores, its chunks' partials and as many value rows as fit.
   const size_t left = budget - barrier_bytes(slots) - slots * slot;
   a.area_floats = int64_t(left / sizeof(float)) / 4 * 4;
   int tile = kChunk;
@@ -616,7 +617,8 @@ void prepare_stream(StreamArgs& a) {
   const int hd = a.d.head_dim;
   a.score_cap = int(std::min<int64_t>((a.d.context + 3) / 4 * 4, 4096));
   a.score_cap = std::max(a.score_cap, (3 * hd + 3) / 4 * 4);  // it also holds q, k, v before RoPE
-  const int64_t rows = (a.area_floats - attention_q_floats(hd) - a.score_cap) / std::max(hd, 1);
+  const int64_t rows =
+      (a.area_floats - attention_q_floats(hd) - a.score_cap - chunk_parts_floats(a.score_cap, hd)) / std::max(hd, 1);
   a.value_rows = rows >= 32 ? int(std::min<int64_t>(rows, 1 << 20)) : 0;
   // GateUp's prologue stages x and the o partials by bulk copies when they
   // fit beside x (REE_CUDA_STREAM_STAGE=0: the loads instead, a measurement)
