@@ -83,10 +83,11 @@ __device__ __forceinline__ void prefetch_head_rows(const AttentionArgs& a, int h
 // layout has room) loads, before the wait, what earlier passes wrote
 // (positions < pos0): this thread's key rows (up to two), so the scores need
 // no round trip to memory, and the first batch's value rows; right after the
-// wait, its key rows that this pass wrote; else attend_row. Kernels that may run resident rows
-// are instantiated apart (kMayReside): the key rows' registers would cost
-// attend_row's prefill blocks two thirds of their occupancy (146 registers
-// against 80 with one key row; prefill measured 12-28% slower).
+// wait, its key rows that this pass wrote; else attend_row. Kernels that may
+// run resident rows are instantiated apart (kMayReside): the key rows'
+// registers would cost attend_row's prefill blocks two thirds of their
+// occupancy (146 registers against 80 with one key row; prefill measured
+// 12-28% slower).
 template <bool kMayReside>
 struct AttentionRow {
   const AttentionArgs& a;
