@@ -4,6 +4,7 @@
 // crossing 256-position chunks, every weight dtype.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -66,6 +67,13 @@ TEST_CASE("matmul: every dtype, awkward N, K and T") {
           kernels::matmul(kScalar, w, x.data(), T, want.data());
           cuda::host::matmul(w, x.data(), T, got.data());
           check_same(want, got);
+          if (T == 1)  // a decode step's metered loads: the same operations in the same order
+            for (int meter : {8, 16}) {
+              CAPTURE(meter);
+              std::fill(got.begin(), got.end(), 0.0f);
+              cuda::host::matmul(w, x.data(), T, got.data(), meter);
+              check_same(want, got);
+            }
         }
   }
 }
@@ -232,8 +240,12 @@ TEST_CASE("the decode step's down product with SwiGLU computed per chunk") {
       std::vector<float> h(static_cast<size_t>(hidden)), want(static_cast<size_t>(N)), got(static_cast<size_t>(N));
       kernels::swiglu(kScalar, gu.data(), gu.data() + hidden, hidden, h.data());
       kernels::matmul(kScalar, w, h.data(), 1, want.data());
-      cuda::host::matmul_swiglu(w, p.data(), chunks, got.data());
-      check_same(want, got);
+      for (int meter : {0, 8, 16}) {
+        CAPTURE(meter);
+        std::fill(got.begin(), got.end(), 0.0f);
+        cuda::host::matmul_swiglu(w, p.data(), chunks, got.data(), meter);
+        check_same(want, got);
+      }
     }
   }
 }

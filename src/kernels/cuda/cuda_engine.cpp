@@ -110,7 +110,7 @@ class CudaEngine final : public Engine {
  private:
   void check_shape() const;
   void allocate();
-  cuda::Partials product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T);
+  cuda::Partials product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T, int meter = 0);
   void enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes);
   cuda::AttentionArgs attention_args(int layer) const;
   void enqueue_attention(int layer, int64_t T);
@@ -156,6 +156,12 @@ class CudaEngine final : public Engine {
   int64_t pos_ = 0;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
   bool fused_rope_attention_ = false;  // one token: RoPE, cache write and attention in one kernel
+  // A decode step's products load their first weights in metered groups of
+  // this many units (launch_matmul_partials): q|k|v, o, gate|up, down,
+  // lm_head. Tuned on an H100 (docs/cuda.md, session 8): 8,8,8,16,8 ran at
+  // 848 tok/s against 771-779 unmetered; 16 everywhere gained nothing, gate|up
+  // at 16 or 4 lost most of it. REE_CUDA_MM_METER=q,o,g,d,l sets them (0: at once).
+  int meter_[5] = {8, 8, 8, 16, 8};
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
@@ -189,6 +195,13 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   // against 753; docs/cuda.md).
   const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
   fused_rope_attention_ = ra && std::string(ra) == "1";
+  if (const char* mm = std::getenv("REE_CUDA_MM_METER")) {
+    int m[5];
+    if (std::sscanf(mm, "%d,%d,%d,%d,%d", &m[0], &m[1], &m[2], &m[3], &m[4]) != 5 ||
+        std::any_of(m, m + 5, [](int v) { return v != 0 && v != 8 && v != 16; }))
+      throw Error(std::string("REE_CUDA_MM_METER='") + mm + "': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)");
+    std::copy(m, m + 5, meter_);
+  }
   const char* summary = std::getenv("REE_CUDA_SUMMARY");
   single_summary_ = summary && std::string(summary) == "single";
   // Deterministic mode has no faster order to offer on the GPU than the
@@ -282,10 +295,11 @@ void CudaEngine::allocate() {
 }
 
 // One product W x for T rows; returns how its consumer finds the values.
-cuda::Partials CudaEngine::product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T) {
+cuda::Partials CudaEngine::product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T,
+                                   int meter) {
   float* out = state_.partials.as<float>();
   if (w.cublas) cublas_->run(w, x, x_low, T, out);
-  else cuda::launch_matmul_partials(w.gpu, x, w.cols, T, out, launch_);
+  else cuda::launch_matmul_partials(w.gpu, x, w.cols, T, out, launch_, T == 1 ? meter : 0);
   return cuda::Partials{out, w.chunks(), w.rows};
 }
 
@@ -338,7 +352,8 @@ void CudaEngine::enqueue_logits(int64_t first, int64_t n_out) {
   for (int64_t r0 = 0; r0 < n_out; r0 += slice) {
     const int64_t n = std::min(slice, n_out - r0);
     const int64_t row = first + r0;
-    const cuda::Partials p = product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n);
+    const cuda::Partials p =
+        product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n, meter_[4]);
     cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, launch_);
   }
   enqueue_summary(n_out);
@@ -396,7 +411,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     // Attention block: q/k/v product, RoPE and cache, attention, output product.
     probe(probes, l, ProbePoint::AttnNorm, xb);
     cuda::QkvRopeArgs qkv;
-    qkv.qkv = product(lw.qkv, xb, s.xb_low.get(), T);
+    qkv.qkv = product(lw.qkv, xb, s.xb_low.get(), T, meter_[0]);
     qkv.T = T;
     qkv.n_heads = c.n_heads;
     qkv.n_kv_heads = c.n_kv_heads;
@@ -414,7 +429,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
       enqueue_attention(l, T);
     }
     // x = x + attention output; xb = mlp norm of x.
-    norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T);
+    norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T, meter_[1]);
     norm.w = lw.ffn_norm.as<float>();
     norm.probe = probes ? s.probe.as<float>() : nullptr;
     cuda::launch_residual_norm(norm, launch_);
@@ -423,9 +438,9 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
 
     // MLP block: gate|up product, SwiGLU, down product. A decode step's down
     // product computes SwiGLU itself, chunk by chunk (one launch less).
-    const cuda::Partials gate_up = product(lw.gate_up, xb, s.xb_low.get(), T);
+    const cuda::Partials gate_up = product(lw.gate_up, xb, s.xb_low.get(), T, meter_[2]);
     if (T == 1 && !lw.down.cublas) {
-      cuda::launch_matmul_partials_swiglu(lw.down.gpu, gate_up, s.partials_down.as<float>(), launch_);
+      cuda::launch_matmul_partials_swiglu(lw.down.gpu, gate_up, s.partials_down.as<float>(), launch_, meter_[3]);
       norm.add = cuda::Partials{s.partials_down.as<float>(), lw.down.chunks(), lw.down.rows};
     } else {
       cuda::SwigluArgs sw;

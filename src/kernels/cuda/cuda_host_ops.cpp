@@ -18,26 +18,26 @@ DeviceBuffer position_on_device(int64_t pos0) { return to_device(&pos0, 1); }
 
 bool gpu_visible() { return cuda_device_info().ok; }
 
-void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y) {
+void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y, int meter) {
   require_device();
   const TestMatrix on_device = upload_matrix(w);
   const GpuMatrix& m = on_device.m;
   DeviceBuffer d_x = to_device(x, size_t(T * w.cols));
   DeviceBuffer d_p(sizeof(float) * size_t(T) * size_t(m.chunks()) * size_t(w.rows), "partials");
   DeviceBuffer d_y(sizeof(float) * size_t(T * w.rows), "output");
-  launch_matmul_partials(m, d_x.as<float>(), w.cols, T, d_p.as<float>(), Launch{});
+  launch_matmul_partials(m, d_x.as<float>(), w.cols, T, d_p.as<float>(), Launch{}, meter);
   launch_combine(Partials{d_p.as<float>(), m.chunks(), w.rows}, T, d_y.as<float>(), Launch{});
   to_host(y, d_y, size_t(T * w.rows));
 }
 
-void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y) {
+void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y, int meter) {
   require_device();
   const TestMatrix on_device = upload_matrix(w);
   const GpuMatrix& m = on_device.m;
   DeviceBuffer d_gu = to_device(gate_up_partials, size_t(chunks) * size_t(2 * w.cols));
   DeviceBuffer d_p(sizeof(float) * size_t(m.chunks()) * size_t(w.rows), "partials");
   DeviceBuffer d_y(sizeof(float) * size_t(w.rows), "output");
-  launch_matmul_partials_swiglu(m, Partials{d_gu.as<float>(), chunks, 2 * w.cols}, d_p.as<float>(), Launch{});
+  launch_matmul_partials_swiglu(m, Partials{d_gu.as<float>(), chunks, 2 * w.cols}, d_p.as<float>(), Launch{}, meter);
   launch_combine(Partials{d_p.as<float>(), m.chunks(), w.rows}, 1, d_y.as<float>(), Launch{});
   to_host(y, d_y, size_t(w.rows));
 }

@@ -13,11 +13,11 @@ namespace ree::cuda::host {
 bool gpu_visible();
 
 // Y[t][n] = D(W[n,:], X[t,:], K): the partials kernel, then their combination.
-void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y);
+void matmul(const kernels::PackedMatrix& w, const float* x, int64_t T, float* y, int meter = 0);
 
 // y[n] = D(W[n,:], h) for one token with h = silu(g) * u from gate|up
 // partials [chunks][2 * w.cols] (the decode step's fused down product).
-void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y);
+void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials, int chunks, float* y, int meter = 0);
 
 // x = x + combine(partials) (when partials is not null), y = rmsnorm(x) * w,
 // for T rows of n; partials are [T][chunks][n].

@@ -58,13 +58,17 @@ struct Partials {
 enum class LowPrecision : uint8_t { None = 0, Bf16 = 1, F16 = 2 };
 
 // out[(t * chunks + c) * rows + n] = chunk c of D(W[n, :], x[t, :]) for t < T.
+// `meter` (one token only): 0 loads a thread's first batch of weights at
+// once; 8 or 16 loads it that many 16-byte units at a time, each group once
+// the last has landed (matmul.cu says why). The same bits either way.
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
-                            const Launch& launch);
+                            const Launch& launch, int meter = 0);
 
 // The same for one token whose x is SwiGLU of a gate|up product, computed by
 // each block for its own chunk of x: h[k] = silu(g[k]) * u[k] (the decode
 // step's down product; prefill runs launch_swiglu then the plain product).
-void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch);
+void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch,
+                                   int meter = 0);
 
 // For each of T rows: v = x + combine(add) (x unchanged when add.data is null),
 // x = v, y = rmsnorm(v) * w. `probe` (may be null) receives combine(add).

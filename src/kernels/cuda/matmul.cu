@@ -31,6 +31,7 @@ struct MatmulParams {
   int64_t T = 0;
   float* out = nullptr;
   Partials gate_up;  // when set, x = silu(gate) * up of this product (rows: gate then up, cols of each)
+  int64_t zero = 0;  // always 0; an address offset the compiler cannot fold (metered loads)
 };
 
 // Unit loads per batch: a whole chunk for one token (32 units of f16/bf16,
@@ -74,7 +75,16 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
   return 0.0f;
 }
 
-template <DType DT, int TB>
+// METER > 0 (decode): the first batch's loads go out METER units at a time,
+// each group once the previous group's last load has landed. Why: blocks
+// launched early (PDL) load their first batch while the short kernel before
+// them runs a chain of round trips, and every byte queued in the memory
+// system lengthens those round trips (ree-cuda-latbench on an H100: an
+// atomic's round trip takes 0.3-0.7 us with about 4 MB of loads queued,
+// 2.2-2.7 us with 6.5 MB or more, at the same 2.9 TB/s). A whole first batch is 64 KB a
+// block, up to 26 MB over the GPU; metered, the stream keeps most of its
+// rate and the chains their speed. The order of the arithmetic is untouched.
+template <DType DT, int TB, int METER>
 __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulParams p) {
   constexpr int V = Unit<DT>::kElems;
   constexpr int U = Batch<DT, TB>::kUnits;
@@ -97,9 +107,23 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   // before waiting for the previous kernel to finish.
   uint4 buf[U];
   if (active) {
+    if constexpr (METER > 0) {
+      int64_t offset = 0;  // 0, but it depends on the previous group's last load: the next group waits for it
 #pragma unroll
-    for (int i = 0; i < U; ++i)
-      if (i < full) buf[i] = __ldg(wp + int64_t(i) * 32);
+      for (int b = 0; b < U; b += METER) {
+#pragma unroll
+        for (int i = b; i < b + METER && i < U; ++i)
+          if (i < full) buf[i] = __ldg(wp + offset + int64_t(i) * 32);
+        const int last = (b + METER < U ? b + METER : U) - 1;
+        uint32_t landed;
+        asm volatile("mov.b32 %0, %1;" : "=r"(landed) : "r"(last < full ? buf[last].x : 0u));
+        offset = int64_t(landed) * p.zero;
+      }
+    } else {
+#pragma unroll
+      for (int i = 0; i < U; ++i)
+        if (i < full) buf[i] = __ldg(wp + int64_t(i) * 32);
+    }
   }
   wait_for_inputs();
   for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
@@ -142,10 +166,10 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
     if (t0 + t < p.T) p.out[((t0 + t) * p.chunks + c) * p.rows + row] = acc[t];
 }
 
-template <DType DT, int TB>
+template <DType DT, int TB, int METER = 0>
 void launch_typed(const MatmulParams& p, const Launch& launch) {
   const dim3 grid(blocks_for(p.T, TB), blocks_for(p.groups, kWarpsPerBlock), unsigned(p.chunks));
-  launch_kernel(matmul_partials_kernel<DT, TB>, grid, dim3(kThreads), 0, launch, p);
+  launch_kernel(matmul_partials_kernel<DT, TB, METER>, grid, dim3(kThreads), 0, launch, p);
 }
 
 template <int TB>
@@ -155,6 +179,25 @@ void launch_tokens(DType dtype, const MatmulParams& p, const Launch& launch) {
     case DType::F16: return launch_typed<DType::F16, TB>(p, launch);
     case DType::BF16: return launch_typed<DType::BF16, TB>(p, launch);
     case DType::Q8_0: return launch_typed<DType::Q8_0, TB>(p, launch);
+  }
+}
+
+// One token: the first batch loaded whole (meter 0) or `meter` units at a
+// time (8 or 16: the kernel's METER).
+template <DType DT>
+void launch_decode_typed(const MatmulParams& p, const Launch& launch, int meter) {
+  if (meter == 8) return launch_typed<DT, 1, 8>(p, launch);
+  if (meter == 16) return launch_typed<DT, 1, 16>(p, launch);
+  launch_typed<DT, 1>(p, launch);
+}
+
+void launch_decode(DType dtype, const MatmulParams& p, const Launch& launch, int meter) {
+  if (meter != 0 && meter != 8 && meter != 16) throw std::invalid_argument("matmul: meter must be 0, 8 or 16");
+  switch (dtype) {
+    case DType::F32: return launch_decode_typed<DType::F32>(p, launch, meter);
+    case DType::F16: return launch_decode_typed<DType::F16>(p, launch, meter);
+    case DType::BF16: return launch_decode_typed<DType::BF16>(p, launch, meter);
+    case DType::Q8_0: return launch_decode_typed<DType::Q8_0>(p, launch, meter);
   }
 }
 
@@ -177,16 +220,17 @@ MatmulParams params_for(const GpuMatrix& w, float* out) {
 
 }  // namespace
 
-void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch) {
+void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch,
+                                   int meter) {
   MatmulParams p = params_for(w, out);
   p.T = 1;
   p.gate_up = gate_up;
-  launch_tokens<1>(w.layout.dtype, p, launch);
+  launch_decode(w.layout.dtype, p, launch, meter);
   check_launch("matmul (swiglu)");
 }
 
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
-                            const Launch& launch) {
+                            const Launch& launch, int meter) {
   if (T <= 0) return;
   MatmulParams p;
   p.w = w.data;
@@ -202,7 +246,7 @@ void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride
   p.out = out;
   // Token blocking changes only which thread computes a value, never its
   // operations: decode (T = 1) gets one token per thread, prefill 16.
-  if (T == 1) launch_tokens<1>(w.layout.dtype, p, launch);
+  if (T == 1) launch_decode(w.layout.dtype, p, launch, meter);
   else launch_tokens<16>(w.layout.dtype, p, launch);
   check_launch("matmul");
 }

@@ -63,6 +63,7 @@ struct StreamArgs {
   bool stage_o = false;          // GateUp's prologue reads x and the o partials by bulk copies
   bool stream_only = false;      // REE_CUDA_STREAM_ONLY=1: a measurement of the stream alone (wrong logits)
   bool l2_normal = false;        // REE_CUDA_STREAM_L2=normal: weights read without the evict-first hint
+  int in_flight = 0;             // at most this many of a block's copies outstanding (0: up to slots)
 };
 
 // Time stamps of one streamed step: [0] start, [1 + i] phase i, [last] end;

@@ -117,6 +117,10 @@ __device__ void produce(const StreamArgs& a, const Ring& r) {
       const int slot = int(t % r.slots);
       const int64_t use = t / r.slots;
       if (use > 0) ring::wait(r.empty + slot, unsigned(use - 1) & 1u);
+      if (a.in_flight > 0 && t >= a.in_flight) {  // metered: tile t - in_flight has landed
+        const int64_t back = t - a.in_flight;
+        ring::wait(r.full + int(back % r.slots), unsigned(back / r.slots) & 1u);
+      }
       const int c = int(it / groups);
       const int64_t g = it % groups;
       const int64_t unit0 = int64_t(c) * TB::kUnitsPerChunk;
@@ -606,6 +610,13 @@ void prepare_stream(StreamArgs& a) {
   // REE_CUDA_STREAM_SLOTS=N: another ring depth (for measurements).
   if (const char* env = std::getenv("REE_CUDA_STREAM_SLOTS")) slots = std::clamp(std::atoi(env), 2, fit);
   a.slots = slots;
+  // At most 2 of a block's copies outstanding (32 KB, about 4 MB over an
+  // H100's SMs): the stream keeps its rate, and the phases' round trips do
+  // not queue behind a whole ring of copies (ree-cuda-latbench). Measured
+  // +5% on the H100 against no limit, 1 and 3-4 slower (docs/cuda.md,
+  // session 8). REE_CUDA_STREAM_IN_FLIGHT=N: another limit (0: none).
+  a.in_flight = std::min(2, slots);
+  if (const char* env = std::getenv("REE_CUDA_STREAM_IN_FLIGHT")) a.in_flight = std::clamp(std::atoi(env), 0, slots);
   // x and attention get everything the ring leaves: attend_row the largest
   // tile that fits, the resident row (decode rows of up to score_cap
   // positions) its scores, its chunks' partials and as many value rows as fit.
