@@ -8,7 +8,7 @@
 #
 # Environment:
 #   OUT             where logs and JSON go (default ./gpu-out; the device tool sets it)
-#   REE_GPU_STAGES  a subset of "build tests bench stream profile peer check replay"
+#   REE_GPU_STAGES  a subset of "build tests bench stream latency profile peer check replay"
 #                   (default: all but profile, which runs one decode step under ncu)
 #   REE_DEPS_DEBS   folder of Debian .deb files unpacked into /opt/ree-deps when
 #                   the build dependencies are missing (default .debs; see docs/cuda.md)
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 mkdir -p "$OUT"
 LOG=$OUT/suite.log
-STAGES=${REE_GPU_STAGES:-"build tests bench stream peer check replay"}
+STAGES=${REE_GPU_STAGES:-"build tests bench stream latency peer check replay"}
 JOBS=${REE_JOBS:-$(nproc)}
 MODELS=${REE_MODELS:-/tmp/ree-models}
 BUILD=${REE_BUILD_DIR:-build-gpu}
@@ -74,7 +74,7 @@ nvcc --version | tail -2 >>"$LOG" 2>&1
 # --- build -------------------------------------------------------------------
 if stage build; then
   run configure 300 cmake -S . -B $BUILD -DCMAKE_BUILD_TYPE=Release -DREE_VIEWER=OFF
-  run build 540 cmake --build $BUILD -j "$JOBS" --target ree ree-cuda-bench ree-cuda-check ree-cuda-streambench \
+  run build 540 cmake --build $BUILD -j "$JOBS" --target ree ree-cuda-bench ree-cuda-check ree-cuda-streambench ree-cuda-latbench \
     cuda_layout cuda_kernels cuda_decode cuda_model
   "$REE" info >>"$LOG" 2>&1
 fi
@@ -131,6 +131,12 @@ if stage stream; then
   # (bench/cuda/stream_bench.cu): what a product needs to reach the roofline
   run stream 120 "$BUILD/bin/ree-cuda-streambench" --json "$OUT/stream.json"
   grep -E "^best for" "$LOG" | tail -5 >>"$OUT/summary.txt"
+fi
+if stage latency; then
+  # one SM's round trips (L2 hit, HBM miss, atomic) while the others stream
+  # (bench/cuda/latency_bench.cu): what queued loads cost a decode step's chains
+  run latency 120 "$BUILD/bin/ree-cuda-latbench" --json "$OUT/latency.json"
+  grep -A 20 "^streamers" "$LOG" | tail -n +1 >>"$OUT/summary.txt"
 fi
 if stage profile; then
   # Kernel durations of decode steps (ncu serialises kernels: the sum is the
