@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cuda/grid_sync.cuh"
+
 namespace {
 
 void check(cudaError_t e, const char* what) {
@@ -53,11 +55,7 @@ struct Shared {
   unsigned int counter, sink;
 };
 
-__device__ __forceinline__ unsigned long long now_ns() {
-  unsigned long long t;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
-  return t;
-}
+using ree::cuda::global_time_ns;
 __device__ __forceinline__ uint32_t load_cg(const uint32_t* p) {
   uint32_t v;
   asm volatile("ld.global.cg.u32 %0, [%1];" : "=r"(v) : "l"(p));
@@ -83,7 +81,7 @@ template <int kUnroll>
 __device__ void stream_until_stop(const uint4* base, int64_t per_block, int tid, int n, Shared* s) {
   uint64_t policy;
   asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
-  const unsigned long long t_start = now_ns();
+  const unsigned long long t_start = global_time_ns();
   volatile unsigned int* stop = &s->stop;
   uint32_t acc = 0;
   int64_t units = 0;
@@ -102,7 +100,7 @@ __device__ void stream_until_stop(const uint4* base, int64_t per_block, int tid,
     if (i >= per_block) i -= per_block;
     units += kUnroll;
   }
-  const unsigned long long t_end = now_ns();
+  const unsigned long long t_end = global_time_ns();
   atomicAdd(&s->bytes, (unsigned long long)(units * 16));
   if (tid == 0) {
     atomicMin(&s->t_first, t_start);
@@ -128,24 +126,24 @@ __global__ void __launch_bounds__(kThreads, 1)
     volatile Shared* vs = s;
     while (vs->started < unsigned(streamers)) {
     }
-    const unsigned long long settle = now_ns();
-    while (now_ns() - settle < 20000) {  // 20 µs: the stream reaches its rate
+    const unsigned long long settle = global_time_ns();
+    while (global_time_ns() - settle < 20000) {  // 20 µs: the stream reaches its rate
     }
     uint32_t at = chase(l2_lines, 0, 64);  // warm
-    unsigned long long t0 = now_ns();
+    unsigned long long t0 = global_time_ns();
     at = chase(l2_lines, at, kHops);
-    unsigned long long t1 = now_ns();
+    unsigned long long t1 = global_time_ns();
     s->ns_l2 = t1 - t0;
     s->sink = at;  // keeps the chain
-    t0 = now_ns();
+    t0 = global_time_ns();
     at = chase(hbm_lines, hbm_start, kHops);
-    t1 = now_ns();
+    t1 = global_time_ns();
     s->ns_hbm = t1 - t0;
     s->sink = at;
     unsigned int v = at >> 31;  // 0: node indices are small
-    t0 = now_ns();
+    t0 = global_time_ns();
     for (int i = 0; i < kHops; ++i) v = atomicAdd(&s->counter + (v >> 31), 1u);  // the address waits for v
-    t1 = now_ns();
+    t1 = global_time_ns();
     s->ns_atomic = t1 - t0;
     s->sink ^= v;
     __threadfence();
