@@ -151,10 +151,20 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
     const char* pdl;
     const char* cooperative;
     const char* rope_attention;  // the kernel path's fused RoPE + attention
+    const char* meter = nullptr;      // REE_CUDA_MM_METER (unset: the default)
+    const char* in_flight = nullptr;  // REE_CUDA_STREAM_IN_FLIGHT (unset: the default)
   };
-  const Variant variants[] = {{"stream", "1", "1", "1"},     {"stream", "0", "0", "1"},
-                              {"persistent", "0", "1", "1"}, {"persistent", "1", "0", "1"}, {"phases", "1", "1", "1"},
-                              {"phases", "0", "1", "1"},     {"kernels", "1", "1", "1"},    {"kernels", "0", "1", "0"}};
+  const Variant variants[] = {{"stream", "1", "1", "1"},
+                              {"stream", "0", "0", "1"},
+                              {"stream", "1", "1", "1", nullptr, "0"},
+                              {"persistent", "0", "1", "1"},
+                              {"persistent", "1", "0", "1"},
+                              {"phases", "1", "1", "1"},
+                              {"phases", "0", "1", "1"},
+                              {"kernels", "1", "1", "1"},
+                              {"kernels", "0", "1", "0"},
+                              {"kernels", "1", "1", "1", "0,0,0,0,0"},
+                              {"kernels", "1", "1", "1", "16,16,16,16,16"}};
   // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
   // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
   // heads, and 300 + 200 positions (crossing 256 and 512).
@@ -185,6 +195,10 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
         env.set("REE_CUDA_PDL", v.pdl);
         env.set("REE_CUDA_COOPERATIVE", v.cooperative);
         env.set("REE_CUDA_ROPE_ATTENTION", v.rope_attention);
+        if (v.meter != nullptr) env.set("REE_CUDA_MM_METER", v.meter);
+        if (v.in_flight != nullptr) env.set("REE_CUDA_STREAM_IN_FLIGHT", v.in_flight);
+        CAPTURE(v.meter ? v.meter : "default");
+        CAPTURE(v.in_flight ? v.in_flight : "default");
         CHECK(decode_path_of(m) == v.decode);
         compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
       }
@@ -302,8 +316,16 @@ TEST_CASE("no GPU, bad input: ree::Error, never a crash") {
   std::vector<int32_t> fill(4, 7);
   for (int i = 0; i < 4; ++i) e->forward(fill, ForwardRequest{});
   CHECK_THROWS_AS(e->forward(fill, ForwardRequest{}), Error);  // context full
-  EnvScope env;  // an unknown decode path is refused by name
-  env.set("REE_CUDA_DECODE", "streamed");
-  CHECK_THROWS_WITH_AS(make_engine(tm->model, o), "REE_CUDA_DECODE: 'streamed' is not stream, persistent, phases or kernels",
-                       Error);
+  {
+    EnvScope env;  // an unknown decode path is refused by name
+    env.set("REE_CUDA_DECODE", "streamed");
+    CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
+                         "REE_CUDA_DECODE: 'streamed' is not stream, persistent, phases or kernels", Error);
+  }
+  EnvScope meter;  // a product meter the kernels do not have is refused by name
+  meter.set("REE_CUDA_MM_METER", "8,8,4,8,8");
+  CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
+                       "REE_CUDA_MM_METER='8,8,4,8,8': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)", Error);
+  meter.set("REE_CUDA_MM_METER", "8,8");
+  CHECK_THROWS_AS(make_engine(tm->model, o), Error);
 }
