@@ -79,9 +79,9 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
 // each group once the previous group's last load has landed. Why: blocks
 // launched early (PDL) load their first batch while the short kernel before
 // them runs a chain of round trips, and every byte queued in the memory
-// system lengthens those round trips (ree-cuda-latbench on an H100: an
-// atomic's round trip takes 0.3-0.7 us with about 4 MB of loads queued,
-// 2.2-2.7 us with 6.5 MB or more, at the same 2.9 TB/s). A whole first batch is 64 KB a
+// system past about 4 MB lengthens those round trips without adding
+// bandwidth (ree-cuda-latbench on H100s: at the same 2.9 TB/s, L2 hits,
+// HBM misses and atomics 1.5-9x slower with 6.5 MB queued than with 4 MB). A whole first batch is 64 KB a
 // block, up to 26 MB over the GPU; metered, the stream keeps most of its
 // rate and the chains their speed. The order of the arithmetic is untouched.
 template <DType DT, int TB, int METER>
