@@ -81,9 +81,10 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
 // them runs a chain of round trips, and every byte queued in the memory
 // system past about 4 MB lengthens those round trips without adding
 // bandwidth (ree-cuda-latbench on H100s: at the same 2.9 TB/s, L2 hits,
-// HBM misses and atomics 1.4-7.6x slower with 6.5 MB queued than with 4 MB). A whole first batch is 64 KB a
-// block, up to 26 MB over the GPU; metered, the stream keeps most of its
-// rate and the chains their speed. The order of the arithmetic is untouched.
+// HBM misses and atomics took 1.4-7.6x longer with 6.5 MB queued than with
+// 4 MB). A whole first batch is 64 KB a block, up to 26 MB over the GPU;
+// metered, the stream keeps most of its rate and the chains their speed.
+// The order of the arithmetic is untouched.
 template <DType DT, int TB, int METER>
 __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulParams p) {
   constexpr int V = Unit<DT>::kElems;
