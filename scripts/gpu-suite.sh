@@ -136,7 +136,7 @@ if stage latency; then
   # one SM's round trips (L2 hit, HBM miss, atomic) while the others stream
   # (bench/cuda/latency_bench.cu): what queued loads cost a decode step's chains
   run latency 120 "$BUILD/bin/ree-cuda-latbench" --json "$OUT/latency.json"
-  grep -A 20 "^streamers" "$LOG" | tail -n +1 >>"$OUT/summary.txt"
+  grep -A 16 "^streamers" "$LOG" | tail -17 >>"$OUT/summary.txt"
 fi
 if stage profile; then
   # Kernel durations of decode steps (ncu serialises kernels: the sum is the

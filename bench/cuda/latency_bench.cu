@@ -17,8 +17,9 @@
 //     entered at a new node each launch;
 //   - atomics: atomicAdd on one word, each address depending on the last
 //     result (a ticket's round trip).
-// Blocks 1..S stream 16-byte loads (1-8 in flight per thread, 512 threads) over
-// their own slice of 2 GB until block 0 is done, then report their bytes. The
+// Blocks 1..S stream 16-byte loads (1-8 issued at once per thread, 512
+// threads) over their own slice of 2 GB until block 0 is done, then report
+// their bytes ("MB issued": streaming threads x loads x 16 bytes). The
 // stream's loads carry an L2 evict-first policy, so they push out each other
 // rather than the chains' lines; the L2 chain's per-hop time at S = 0 says
 // whether its lines are hits.
@@ -46,13 +47,14 @@ constexpr int kLineWords = 32;  // 128 bytes of uint32
 constexpr int kHops = 2000;
 constexpr int kOneBlockPerSm = 150 * 1024;  // dynamic shared memory per block (unused)
 
-struct Shared {
+struct BenchState {  // in global memory: the blocks' shared tallies
   unsigned int started;  // streaming blocks that have begun
   unsigned int stop;     // set by block 0 when its chains are done
   unsigned long long bytes;  // streamed, summed at the end
   unsigned long long t_first, t_last;  // stream window (ns)
   unsigned long long ns_l2, ns_hbm, ns_atomic;  // each chain's total
-  unsigned int counter, sink;
+  unsigned int sink;
+  unsigned int not_resident;  // block 0 gave up waiting for the streaming blocks
 };
 
 using ree::cuda::global_time_ns;
@@ -78,7 +80,7 @@ __device__ uint32_t chase(const uint32_t* lines, uint32_t at, int hops) {
 // Streams 16-byte loads over base[0, per_block) with threads tid = 0..n-1,
 // kUnroll loads in flight each, until block 0 raises `stop`; adds its bytes.
 template <int kUnroll>
-__device__ void stream_until_stop(const uint4* base, int64_t per_block, int tid, int n, Shared* s) {
+__device__ void stream_until_stop(const uint4* base, int64_t per_block, int tid, int n, BenchState* s) {
   uint64_t policy;
   asm volatile("createpolicy.fractional.L2::evict_first.b64 %0, 1.0;" : "=l"(policy));
   const unsigned long long t_start = global_time_ns();
@@ -86,7 +88,10 @@ __device__ void stream_until_stop(const uint4* base, int64_t per_block, int tid,
   uint32_t acc = 0;
   int64_t units = 0;
   int64_t i = tid;
-  while (*stop == 0) {
+  for (int pass = 0;; ++pass) {
+    // The stop flag is read every 16th pass: a round trip per pass would
+    // leave the loads in flight only part of the time.
+    if (pass % 16 == 0 && *stop != 0) break;
     uint4 v[kUnroll];
 #pragma unroll
     for (int u = 0; u < kUnroll; ++u) {
@@ -115,7 +120,7 @@ __device__ void stream_until_stop(const uint4* base, int64_t per_block, int tid,
 template <int kUnroll>
 __global__ void __launch_bounds__(kThreads, 1)
     latency_kernel(const uint32_t* l2_lines, const uint32_t* hbm_lines, uint32_t hbm_start, const uint4* stream,
-                   int64_t per_block, int streamers, bool share, Shared* s) {
+                   int64_t per_block, int streamers, bool share, unsigned int* counter, BenchState* s) {
   if (blockIdx.x == 0 && threadIdx.x >= 32) {
     if (share) stream_until_stop<kUnroll>(stream + int64_t(streamers) * per_block, per_block, threadIdx.x - 32,
                                           kThreads - 32, s);
@@ -123,9 +128,13 @@ __global__ void __launch_bounds__(kThreads, 1)
   }
   if (blockIdx.x == 0) {
     if (threadIdx.x != 0) return;
-    volatile Shared* vs = s;
-    while (vs->started < unsigned(streamers)) {
-    }
+    volatile BenchState* vs = s;
+    const unsigned long long wait_from = global_time_ns();
+    while (vs->started < unsigned(streamers))
+      if (global_time_ns() - wait_from > 2000000000ull) {  // 2 s: the blocks are not all resident
+        vs->not_resident = 1;
+        break;
+      }
     const unsigned long long settle = global_time_ns();
     while (global_time_ns() - settle < 20000) {  // 20 µs: the stream reaches its rate
     }
@@ -142,7 +151,7 @@ __global__ void __launch_bounds__(kThreads, 1)
     s->sink = at;
     unsigned int v = at >> 31;  // 0: node indices are small
     t0 = global_time_ns();
-    for (int i = 0; i < kHops; ++i) v = atomicAdd(&s->counter + (v >> 31), 1u);  // the address waits for v
+    for (int i = 0; i < kHops; ++i) v = atomicAdd(counter + (v >> 31), 1u);  // the address waits for v
     t1 = global_time_ns();
     s->ns_atomic = t1 - t0;
     s->sink ^= v;
@@ -153,6 +162,9 @@ __global__ void __launch_bounds__(kThreads, 1)
   if (threadIdx.x == 0) atomicAdd(&s->started, 1u);
   stream_until_stop<kUnroll>(stream + int64_t(blockIdx.x - 1) * per_block, per_block, threadIdx.x, kThreads, s);
 }
+
+using Kernel = void (*)(const uint32_t*, const uint32_t*, uint32_t, const uint4*, int64_t, int, bool, unsigned int*,
+                       BenchState*);
 
 // A random cycle over n lines: line i holds the index of its successor.
 std::vector<uint32_t> cycle_lines(uint32_t n, uint32_t seed) {
@@ -203,8 +215,14 @@ int main(int argc, char** argv) try {
   for (auto kernel : {latency_kernel<1>, latency_kernel<2>, latency_kernel<4>, latency_kernel<8>})
     check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kOneBlockPerSm),
           "cudaFuncSetAttribute");
-  Shared* s = nullptr;
-  check(cudaMalloc(&s, sizeof(Shared)), "cudaMalloc");
+  BenchState* s = nullptr;
+  check(cudaMalloc(&s, sizeof(BenchState)), "cudaMalloc");
+  // The atomics' word in an allocation of its own: in the state's line it
+  // would share an L2 slice with the stop flag that every streaming warp
+  // polls (which made the atomics look 8x slower than they are).
+  unsigned int* counter = nullptr;
+  check(cudaMalloc(&counter, 1 << 16), "cudaMalloc");
+  check(cudaMemset(counter, 0, 1 << 16), "cudaMemset");
 
   // (streaming blocks, 16-byte loads in flight per thread): the same
   // bandwidth can be reached with more or fewer requests queued.
@@ -218,7 +236,7 @@ int main(int argc, char** argv) try {
                           {most, 1, false}, {66, 4, false},   {66, 2, false},   {33, 4, false},
                           {0, 8, true},     {0, 2, true},     {66, 2, true},    {most, 8, true}};
   std::printf("%s, %d SMs\n", prop.name, sms);
-  std::printf("%9s %7s %6s %9s %12s %10s %12s %10s\n", "streamers", "loads", "own SM", "MB queued", "stream GB/s",
+  std::printf("%9s %7s %6s %9s %12s %10s %12s %10s\n", "streamers", "loads", "own SM", "MB issued", "stream GB/s",
               "L2 hit ns", "HBM miss ns", "atomic ns");
   std::string json = std::string("{\"device\": \"") + prop.name + "\", \"hops\": " + std::to_string(kHops) +
                      ", \"rows\": [";
@@ -227,33 +245,36 @@ int main(int argc, char** argv) try {
   for (const auto& [streamers, unroll, share] : shapes) {
     if (streamers >= sms) continue;
     for (int rep = 0; rep < 2; ++rep) {  // the first launch of a shape warms; the second is reported
-      Shared init{};
+      BenchState init{};
       init.t_first = ~0ull;
       check(cudaMemcpy(s, &init, sizeof(init), cudaMemcpyHostToDevice), "cudaMemcpy");
       const int64_t per_block = int64_t(stream_bytes / 16) / (streamers + 1);
       hbm_start = (hbm_start * 1103515245u + 12345u) % hbm_nodes;  // a new path: no line of it is in L2
       const dim3 grid(1 + streamers), block(kThreads);
-      switch (unroll) {
-        case 1: latency_kernel<1><<<grid, block, kOneBlockPerSm>>>(l2_lines, hbm_lines, hbm_start, stream, per_block, streamers, share, s); break;
-        case 2: latency_kernel<2><<<grid, block, kOneBlockPerSm>>>(l2_lines, hbm_lines, hbm_start, stream, per_block, streamers, share, s); break;
-        case 4: latency_kernel<4><<<grid, block, kOneBlockPerSm>>>(l2_lines, hbm_lines, hbm_start, stream, per_block, streamers, share, s); break;
-        default: latency_kernel<8><<<grid, block, kOneBlockPerSm>>>(l2_lines, hbm_lines, hbm_start, stream, per_block, streamers, share, s); break;
-      }
+      const Kernel kernel = unroll == 1 ? latency_kernel<1>
+                            : unroll == 2 ? latency_kernel<2>
+                            : unroll == 4 ? latency_kernel<4>
+                                          : latency_kernel<8>;
+      kernel<<<grid, block, kOneBlockPerSm>>>(l2_lines, hbm_lines, hbm_start, stream, per_block, streamers, share,
+                                              counter, s);
       check(cudaGetLastError(), "launch");
       check(cudaDeviceSynchronize(), "latency_kernel");
       if (rep == 0) continue;
-      Shared r{};
+      BenchState r{};
       check(cudaMemcpy(&r, s, sizeof(r), cudaMemcpyDeviceToHost), "cudaMemcpy");
+      if (r.not_resident)
+        throw std::runtime_error("the " + std::to_string(streamers + 1) +
+                                 " blocks were not all resident at once (is the GPU shared?)");
       const double gbs = r.bytes > 0 && r.t_last > r.t_first ? double(r.bytes) / double(r.t_last - r.t_first) : 0.0;
-      const double queued_mb = (double(streamers) * kThreads + (share ? kThreads - 32 : 0)) * unroll * 16 / 1e6;
+      const double issued_mb = (double(streamers) * kThreads + (share ? kThreads - 32 : 0)) * unroll * 16 / 1e6;
       const double l2 = double(r.ns_l2) / kHops, hbm = double(r.ns_hbm) / kHops, at = double(r.ns_atomic) / kHops;
       std::printf("%9d %7d %6s %9.2f %12.0f %10.0f %12.0f %10.0f\n", streamers, unroll, share ? "yes" : "no",
-                  queued_mb, gbs, l2, hbm, at);
+                  issued_mb, gbs, l2, hbm, at);
       char row[384];
       std::snprintf(row, sizeof(row),
-                    "%s{\"streamers\": %d, \"loads_per_thread\": %d, \"own_sm_streams\": %s, \"mb_in_flight\": %.2f, \"stream_gb_s\": %.1f, "
+                    "%s{\"streamers\": %d, \"loads_per_thread\": %d, \"own_sm_streams\": %s, \"mb_issued\": %.2f, \"stream_gb_s\": %.1f, "
                     "\"l2_hit_ns\": %.1f, \"hbm_miss_ns\": %.1f, \"atomic_ns\": %.1f}",
-                    first_row ? "" : ", ", streamers, unroll, share ? "true" : "false", queued_mb, gbs, l2, hbm, at);
+                    first_row ? "" : ", ", streamers, unroll, share ? "true" : "false", issued_mb, gbs, l2, hbm, at);
       first_row = false;
       json += row;
     }

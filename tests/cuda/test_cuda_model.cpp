@@ -328,4 +328,6 @@ TEST_CASE("no GPU, bad input: ree::Error, never a crash") {
                        "REE_CUDA_MM_METER='8,8,4,8,8': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)", Error);
   meter.set("REE_CUDA_MM_METER", "8,8");
   CHECK_THROWS_AS(make_engine(tm->model, o), Error);
+  meter.set("REE_CUDA_MM_METER", "8,8,8,8,8x");
+  CHECK_THROWS_AS(make_engine(tm->model, o), Error);
 }

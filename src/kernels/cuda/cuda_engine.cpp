@@ -158,10 +158,10 @@ class CudaEngine final : public Engine {
   bool fused_rope_attention_ = false;  // one token: RoPE, cache write and attention in one kernel
   // A decode step's products load their first weights in metered groups of
   // this many units (launch_matmul_partials): q|k|v, o, gate|up, down,
-  // lm_head. Tuned on an H100 (docs/cuda.md, session 8): 8,8,8,16,8 ran at
-  // 848 tok/s against 771-779 unmetered; 16 everywhere gained nothing, gate|up
-  // at 16 or 4 lost most of it. REE_CUDA_MM_METER=q,o,g,d,l sets them (0: at once).
-  int meter_[5] = {8, 8, 8, 16, 8};
+  // lm_head. Measured on an H100 (docs/cuda.md, session 8): 8 everywhere
+  // 834-838 tok/s, 16 everywhere the same, unmetered 779-781.
+  // REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all at once).
+  int meter_[5] = {8, 8, 8, 8, 8};
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
@@ -196,8 +196,8 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
   fused_rope_attention_ = ra && std::string(ra) == "1";
   if (const char* mm = std::getenv("REE_CUDA_MM_METER")) {
-    int m[5];
-    if (std::sscanf(mm, "%d,%d,%d,%d,%d", &m[0], &m[1], &m[2], &m[3], &m[4]) != 5 ||
+    int m[5], used = 0;
+    if (std::sscanf(mm, "%d,%d,%d,%d,%d%n", &m[0], &m[1], &m[2], &m[3], &m[4], &used) != 5 || mm[used] != 0 ||
         std::any_of(m, m + 5, [](int v) { return v != 0 && v != 8 && v != 16; }))
       throw Error(std::string("REE_CUDA_MM_METER='") + mm + "': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)");
     std::copy(m, m + 5, meter_);

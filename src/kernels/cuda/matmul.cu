@@ -31,7 +31,7 @@ struct MatmulParams {
   int64_t T = 0;
   float* out = nullptr;
   Partials gate_up;  // when set, x = silu(gate) * up of this product (rows: gate then up, cols of each)
-  int64_t zero = 0;  // always 0; an address offset the compiler cannot fold (metered loads)
+  int64_t zero = 0;  // always 0: a factor the compiler cannot fold (metered loads)
 };
 
 // Unit loads per batch: a whole chunk for one token (32 units of f16/bf16,
@@ -76,15 +76,14 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
 }
 
 // METER > 0 (decode): the first batch's loads go out METER units at a time,
-// each group once the previous group's last load has landed. Why: blocks
+// each group once every load of the previous group has landed. Why: blocks
 // launched early (PDL) load their first batch while the short kernel before
-// them runs a chain of round trips, and every byte queued in the memory
-// system past about 4 MB lengthens those round trips without adding
-// bandwidth (ree-cuda-latbench on H100s: at the same 2.9 TB/s, L2 hits,
-// HBM misses and atomics took 1.4-7.6x longer with 6.5 MB queued than with
-// 4 MB). A whole first batch is 64 KB a block, up to 26 MB over the GPU;
-// metered, the stream keeps most of its rate and the chains their speed.
-// The order of the arithmetic is untouched.
+// them runs a chain of round trips, and loads issued past what the HBM
+// needs for its rate lengthen those round trips without adding bandwidth
+// (ree-cuda-latbench on an H100, at 2.8-3.1 TB/s: an L2 hit 161 ns with 2 MB
+// of loads issued, 264-303 ns with 4 MB, 611-699 ns with 6.5-8.6 MB). A
+// whole first batch is 64 KB a block, up to 26 MB over the GPU. The order of
+// the arithmetic is untouched.
 template <DType DT, int TB, int METER>
 __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulParams p) {
   constexpr int V = Unit<DT>::kElems;
@@ -109,15 +108,19 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   uint4 buf[U];
   if (active) {
     if constexpr (METER > 0) {
-      int64_t offset = 0;  // 0, but it depends on the previous group's last load: the next group waits for it
+      // offset is always 0, but it is computed from every value the group
+      // loaded, so no load of the next group can leave before all of them
+      // have landed (p.zero is a parameter: the compiler cannot fold it).
+      int64_t offset = 0;
 #pragma unroll
       for (int b = 0; b < U; b += METER) {
+        uint32_t landed = 0;
 #pragma unroll
         for (int i = b; i < b + METER && i < U; ++i)
-          if (i < full) buf[i] = __ldg(wp + offset + int64_t(i) * 32);
-        const int last = (b + METER < U ? b + METER : U) - 1;
-        uint32_t landed;
-        asm volatile("mov.b32 %0, %1;" : "=r"(landed) : "r"(last < full ? buf[last].x : 0u));
+          if (i < full) {
+            buf[i] = __ldg(wp + offset + int64_t(i) * 32);
+            landed ^= buf[i].x;
+          }
         offset = int64_t(landed) * p.zero;
       }
     } else {
@@ -193,7 +196,7 @@ void launch_decode_typed(const MatmulParams& p, const Launch& launch, int meter)
 }
 
 void launch_decode(DType dtype, const MatmulParams& p, const Launch& launch, int meter) {
-  if (meter != 0 && meter != 8 && meter != 16) throw std::invalid_argument("matmul: meter must be 0, 8 or 16");
+  if (meter != 0 && meter != 8 && meter != 16) throw std::runtime_error("cuda: matmul meter must be 0, 8 or 16");
   switch (dtype) {
     case DType::F32: return launch_decode_typed<DType::F32>(p, launch, meter);
     case DType::F16: return launch_decode_typed<DType::F16>(p, launch, meter);

@@ -610,12 +610,13 @@ void prepare_stream(StreamArgs& a) {
   // REE_CUDA_STREAM_SLOTS=N: another ring depth (for measurements).
   if (const char* env = std::getenv("REE_CUDA_STREAM_SLOTS")) slots = std::clamp(std::atoi(env), 2, fit);
   a.slots = slots;
-  // At most 2 of a block's copies outstanding (32 KB, about 4 MB over an
-  // H100's SMs): the stream keeps its rate, and the phases' round trips do
-  // not queue behind a whole ring of copies (ree-cuda-latbench). Measured
-  // +5% on the H100 against no limit, 1 and 3-4 slower (docs/cuda.md,
-  // session 8). REE_CUDA_STREAM_IN_FLIGHT=N: another limit (0: none).
-  a.in_flight = std::min(2, slots);
+  // At most 2 of a block's copies outstanding (two 16 KB tiles of f16/bf16,
+  // about 4 MB over an H100's SMs): the stream keeps its rate, and the
+  // phases' round trips do not wait behind a whole ring of copies
+  // (ree-cuda-latbench). Measured +5% on the H100 against no limit, 1 and
+  // 3-4 slower (docs/cuda.md, session 8). REE_CUDA_STREAM_IN_FLIGHT=N:
+  // another limit (0: none). slots >= 2 always.
+  a.in_flight = 2;
   if (const char* env = std::getenv("REE_CUDA_STREAM_IN_FLIGHT")) a.in_flight = std::clamp(std::atoi(env), 0, slots);
   // x and attention get everything the ring leaves: attend_row the largest
   // tile that fits, the resident row (decode rows of up to score_cap
