@@ -60,7 +60,8 @@ enum class LowPrecision : uint8_t { None = 0, Bf16 = 1, F16 = 2 };
 // out[(t * chunks + c) * rows + n] = chunk c of D(W[n, :], x[t, :]) for t < T.
 // `meter` (one token only): 0 loads a thread's first batch of weights at
 // once; 8 or 16 loads it that many 16-byte units at a time, each group once
-// the last has landed (matmul.cu says why). The same bits either way.
+// every load of the previous one has landed (matmul.cu says why). The same
+// bits either way.
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
                             const Launch& launch, int meter = 0);
 
