@@ -156,12 +156,17 @@ class CudaEngine final : public Engine {
   int64_t pos_ = 0;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
   bool fused_rope_attention_ = false;  // one token: RoPE, cache write and attention in one kernel
-  // A decode step's products load their first weights in metered groups of
+  // One-token products (a decode step's, and the lm_head of a prefill that
+  // wants one logits row) load their first weights in metered groups of
   // this many units (launch_matmul_partials): q|k|v, o, gate|up, down,
   // lm_head. Measured on an H100 (docs/cuda.md, session 8): 8 everywhere
   // 834-838 tok/s, 16 everywhere the same, unmetered 779-781.
   // REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all at once).
   int meter_[5] = {8, 8, 8, 8, 8};
+  // Product k's meter as launched: metering is about the loads a product
+  // issues while the kernel before it still runs, which happens only under
+  // PDL; without PDL its first weights go out at once, as before session 8.
+  int meter(int k) const { return launch_.pdl ? meter_[k] : 0; }
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
@@ -353,7 +358,7 @@ void CudaEngine::enqueue_logits(int64_t first, int64_t n_out) {
     const int64_t n = std::min(slice, n_out - r0);
     const int64_t row = first + r0;
     const cuda::Partials p =
-        product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n, meter_[4]);
+        product(lm, state_.xb.as<float>() + row * dim, xb_low ? xb_low + row * dim : nullptr, n, meter(4));
     cuda::launch_combine(p, n, state_.logits.as<float>() + r0 * vocab, launch_);
   }
   enqueue_summary(n_out);
@@ -411,7 +416,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     // Attention block: q/k/v product, RoPE and cache, attention, output product.
     probe(probes, l, ProbePoint::AttnNorm, xb);
     cuda::QkvRopeArgs qkv;
-    qkv.qkv = product(lw.qkv, xb, s.xb_low.get(), T, meter_[0]);
+    qkv.qkv = product(lw.qkv, xb, s.xb_low.get(), T, meter(0));
     qkv.T = T;
     qkv.n_heads = c.n_heads;
     qkv.n_kv_heads = c.n_kv_heads;
@@ -429,7 +434,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
       enqueue_attention(l, T);
     }
     // x = x + attention output; xb = mlp norm of x.
-    norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T, meter_[1]);
+    norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T, meter(1));
     norm.w = lw.ffn_norm.as<float>();
     norm.probe = probes ? s.probe.as<float>() : nullptr;
     cuda::launch_residual_norm(norm, launch_);
@@ -438,9 +443,9 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
 
     // MLP block: gate|up product, SwiGLU, down product. A decode step's down
     // product computes SwiGLU itself, chunk by chunk (one launch less).
-    const cuda::Partials gate_up = product(lw.gate_up, xb, s.xb_low.get(), T, meter_[2]);
+    const cuda::Partials gate_up = product(lw.gate_up, xb, s.xb_low.get(), T, meter(2));
     if (T == 1 && !lw.down.cublas) {
-      cuda::launch_matmul_partials_swiglu(lw.down.gpu, gate_up, s.partials_down.as<float>(), launch_, meter_[3]);
+      cuda::launch_matmul_partials_swiglu(lw.down.gpu, gate_up, s.partials_down.as<float>(), launch_, meter(3));
       norm.add = cuda::Partials{s.partials_down.as<float>(), lw.down.chunks(), lw.down.rows};
     } else {
       cuda::SwigluArgs sw;

@@ -176,33 +176,32 @@ void launch_typed(const MatmulParams& p, const Launch& launch) {
   launch_kernel(matmul_partials_kernel<DT, TB, METER>, grid, dim3(kThreads), 0, launch, p);
 }
 
-template <int TB>
-void launch_tokens(DType dtype, const MatmulParams& p, const Launch& launch) {
+// launch.template operator()<DT>() for the weights' dtype: the one place
+// that turns the runtime dtype into the kernels' template argument.
+template <class Launcher>
+void with_dtype(DType dtype, const Launcher& launch) {
   switch (dtype) {
-    case DType::F32: return launch_typed<DType::F32, TB>(p, launch);
-    case DType::F16: return launch_typed<DType::F16, TB>(p, launch);
-    case DType::BF16: return launch_typed<DType::BF16, TB>(p, launch);
-    case DType::Q8_0: return launch_typed<DType::Q8_0, TB>(p, launch);
+    case DType::F32: return launch.template operator()<DType::F32>();
+    case DType::F16: return launch.template operator()<DType::F16>();
+    case DType::BF16: return launch.template operator()<DType::BF16>();
+    case DType::Q8_0: return launch.template operator()<DType::Q8_0>();
   }
+}
+
+// Prefill: 16 tokens a thread.
+void launch_tokens(DType dtype, const MatmulParams& p, const Launch& launch) {
+  with_dtype(dtype, [&]<DType DT>() { launch_typed<DT, 16>(p, launch); });
 }
 
 // One token: the first batch loaded whole (meter 0) or `meter` units at a
 // time (8 or 16: the kernel's METER).
-template <DType DT>
-void launch_decode_typed(const MatmulParams& p, const Launch& launch, int meter) {
-  if (meter == 8) return launch_typed<DT, 1, 8>(p, launch);
-  if (meter == 16) return launch_typed<DT, 1, 16>(p, launch);
-  launch_typed<DT, 1>(p, launch);
-}
-
 void launch_decode(DType dtype, const MatmulParams& p, const Launch& launch, int meter) {
   if (meter != 0 && meter != 8 && meter != 16) throw std::runtime_error("cuda: matmul meter must be 0, 8 or 16");
-  switch (dtype) {
-    case DType::F32: return launch_decode_typed<DType::F32>(p, launch, meter);
-    case DType::F16: return launch_decode_typed<DType::F16>(p, launch, meter);
-    case DType::BF16: return launch_decode_typed<DType::BF16>(p, launch, meter);
-    case DType::Q8_0: return launch_decode_typed<DType::Q8_0>(p, launch, meter);
-  }
+  with_dtype(dtype, [&]<DType DT>() {
+    if (meter == 8) launch_typed<DT, 1, 8>(p, launch);
+    else if (meter == 16) launch_typed<DT, 1, 16>(p, launch);
+    else launch_typed<DT, 1>(p, launch);
+  });
 }
 
 }  // namespace
@@ -236,22 +235,14 @@ void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, 
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
                             const Launch& launch, int meter) {
   if (T <= 0) return;
-  MatmulParams p;
-  p.w = w.data;
-  p.scales = w.scales;
-  p.rows = w.layout.rows;
-  p.cols = w.layout.cols;
-  p.groups = w.layout.groups;
-  p.units_per_row = w.layout.units_per_row;
-  p.chunks = w.chunks();
+  MatmulParams p = params_for(w, out);
   p.x = x;
   p.x_stride = x_stride;
   p.T = T;
-  p.out = out;
   // Token blocking changes only which thread computes a value, never its
   // operations: decode (T = 1) gets one token per thread, prefill 16.
   if (T == 1) launch_decode(w.layout.dtype, p, launch, meter);
-  else launch_tokens<16>(w.layout.dtype, p, launch);
+  else launch_tokens(w.layout.dtype, p, launch);
   check_launch("matmul");
 }
 
