@@ -156,12 +156,13 @@ class CudaEngine final : public Engine {
   int64_t pos_ = 0;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
   bool fused_rope_attention_ = false;  // one token: RoPE, cache write and attention in one kernel
-  // One-token products (a decode step's, and the lm_head of a prefill that
-  // wants one logits row) load their first weights in metered groups of
-  // this many units (launch_matmul_partials): q|k|v, o, gate|up, down,
-  // lm_head. Measured on an H100 (docs/cuda.md, session 8): 8 everywhere
-  // 834-838 tok/s, 16 everywhere the same, unmetered 779-781.
-  // REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all at once).
+  // With PDL, one-token products (a decode step's, and any lm_head slice of
+  // one logits row: enqueue_logits) load their first weights in metered
+  // groups of this many units (launch_matmul_partials): q|k|v, o, gate|up,
+  // down, lm_head. Measured on an H100 with PDL (docs/cuda.md, session 8):
+  // 8 everywhere 834-838 tok/s, 16 everywhere the same, unmetered 779-781.
+  // REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all at once; without PDL
+  // always 0, see meter()).
   int meter_[5] = {8, 8, 8, 8, 8};
   // Product k's meter as launched: metering is about the loads a product
   // issues while the kernel before it still runs, which happens only under

@@ -61,7 +61,8 @@ enum class LowPrecision : uint8_t { None = 0, Bf16 = 1, F16 = 2 };
 // `meter` (one token only): 0 loads a thread's first batch of weights at
 // once; 8 or 16 loads it that many 16-byte units at a time, each group once
 // every load of the previous one has landed (matmul.cu says why). The same
-// bits either way.
+// bits either way. The engine passes one only under PDL (CudaEngine::meter):
+// without it nothing runs while the first batch loads.
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,
                             const Launch& launch, int meter = 0);
 

@@ -75,7 +75,7 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
   return 0.0f;
 }
 
-// METER > 0 (decode): the first batch's loads go out METER units at a time,
+// METER > 0 (one token): the first batch's loads go out METER units at a time,
 // each group once every load of the previous group has landed. Why: blocks
 // launched early (PDL) load their first batch while the short kernel before
 // them runs a chain of round trips, and loads issued past what the HBM
@@ -176,21 +176,22 @@ void launch_typed(const MatmulParams& p, const Launch& launch) {
   launch_kernel(matmul_partials_kernel<DT, TB, METER>, grid, dim3(kThreads), 0, launch, p);
 }
 
-// launch.template operator()<DT>() for the weights' dtype: the one place
-// that turns the runtime dtype into the kernels' template argument.
-template <class Launcher>
-void with_dtype(DType dtype, const Launcher& launch) {
+// body.template operator()<DT>() for the weights' dtype: matmul.cu's one
+// switch from the runtime dtype to the kernels' template argument.
+template <class Body>
+void with_dtype(DType dtype, const Body& body) {
   switch (dtype) {
-    case DType::F32: return launch.template operator()<DType::F32>();
-    case DType::F16: return launch.template operator()<DType::F16>();
-    case DType::BF16: return launch.template operator()<DType::BF16>();
-    case DType::Q8_0: return launch.template operator()<DType::Q8_0>();
+    case DType::F32: return body.template operator()<DType::F32>();
+    case DType::F16: return body.template operator()<DType::F16>();
+    case DType::BF16: return body.template operator()<DType::BF16>();
+    case DType::Q8_0: return body.template operator()<DType::Q8_0>();
   }
 }
 
-// Prefill: 16 tokens a thread.
-void launch_tokens(DType dtype, const MatmulParams& p, const Launch& launch) {
-  with_dtype(dtype, [&]<DType DT>() { launch_typed<DT, 16>(p, launch); });
+// Prefill: kPrefillTokens tokens a thread.
+constexpr int kPrefillTokens = 16;
+void launch_prefill(DType dtype, const MatmulParams& p, const Launch& launch) {
+  with_dtype(dtype, [&]<DType DT>() { launch_typed<DT, kPrefillTokens>(p, launch); });
 }
 
 // One token: the first batch loaded whole (meter 0) or `meter` units at a
@@ -203,10 +204,6 @@ void launch_decode(DType dtype, const MatmulParams& p, const Launch& launch, int
     else launch_typed<DT, 1>(p, launch);
   });
 }
-
-}  // namespace
-
-namespace {
 
 MatmulParams params_for(const GpuMatrix& w, float* out) {
   MatmulParams p;
@@ -242,7 +239,7 @@ void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride
   // Token blocking changes only which thread computes a value, never its
   // operations: decode (T = 1) gets one token per thread, prefill 16.
   if (T == 1) launch_decode(w.layout.dtype, p, launch, meter);
-  else launch_tokens(w.layout.dtype, p, launch);
+  else launch_prefill(w.layout.dtype, p, launch);
   check_launch("matmul");
 }
 
