@@ -11,6 +11,7 @@
 #include "cuda_test_support.h"
 #include "kernels/contract_math.h"
 #include "kernels/cuda/cuda_host_ops.h"
+#include "kernels/cuda/cuda_ops.h"
 #include "runtime/engine.h"
 
 using namespace ree;
@@ -163,6 +164,45 @@ TEST_CASE("attention: prefill and decode rows, contexts crossing 256-position ch
         kernels::attention(kScalar, shape, q.data(), T, pos0, k.data(), v.data(), want.data());
         cuda::host::attention(shape, q.data(), T, pos0, k.data(), v.data(), got.data());
         check_same(want, got);
+      }
+    }
+  }
+}
+
+TEST_CASE("attention: a decode row split over 2, 4 and 8 blocks a head (thread-block clusters)") {
+  if (!cuda::attention_split_supported(64, 2048, 2)) {
+    MESSAGE("this GPU has no thread-block clusters (before sm_90): the split does not run here");
+    return;
+  }
+  CHECK_FALSE(cuda::attention_split_supported(300, 2048, 2));  // head sizes over 64: one block a head
+  CHECK_FALSE(cuda::attention_split_supported(64, 2048, 16));  // beyond a portable cluster
+  std::mt19937 rng(11);
+  struct Case {
+    int heads, kv_heads, hd;
+  };
+  for (Case cs : {Case{4, 2, 64}, Case{3, 1, 20}, Case{32, 4, 64}}) {
+    // 0: blocks with no chunk; 2,600: 11 chunks, more than a block each
+    for (int64_t pos0 : {0, 255, 256, 600, 1500, 2047, 2600}) {
+      const kernels::AttentionShape shape{cs.heads, cs.kv_heads, cs.hd, int64_t(cs.kv_heads) * cs.hd};
+      const int64_t positions = pos0 + 1;
+      const std::vector<float> q = cuda_test::random_floats(rng, size_t(cs.heads * cs.hd), 0.5f);
+      const std::vector<float> k = cuda_test::random_floats(rng, size_t(positions * shape.kv_stride), 0.5f);
+      const std::vector<float> v = cuda_test::random_floats(rng, size_t(positions * shape.kv_stride));
+      std::vector<float> want(q.size());
+      kernels::attention(kScalar, shape, q.data(), 1, pos0, k.data(), v.data(), want.data());
+      for (int split : {2, 4, 8}) {
+        // a cache of exactly the row, and a longer one (more score slots than the row fills)
+        for (int64_t context : {positions, std::max<int64_t>(positions, 3000)}) {
+          CAPTURE(cs.heads);
+          CAPTURE(cs.hd);
+          CAPTURE(pos0);
+          CAPTURE(split);
+          CAPTURE(context);
+          REQUIRE(cuda::attention_split_supported(cs.hd, context, split));
+          std::vector<float> got(q.size());
+          cuda::host::attention(shape, q.data(), 1, pos0, k.data(), v.data(), got.data(), split, context);
+          check_same(want, got);
+        }
       }
     }
   }

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "cuda_test_support.h"
@@ -206,6 +207,35 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
   }
 }
 
+TEST_CASE("decode rows split over thread-block clusters: the CPU's bits at rows of 1 to 11 chunks") {
+  // On sm_90 a decode row of n 256-position chunks runs on 2, 4 or 8 blocks
+  // a head (attention_split.cu, from 2 chunks by default): 250 + 300 crosses
+  // 2 and 3 chunks, 2,500 + 120 puts two chunks on some of the 8 blocks.
+  cuda_test::ModelShape shape;
+  shape.dim = 512;
+  shape.heads = 8;
+  shape.kv_heads = 2;
+  shape.max_seq_len = 2700;
+  const auto tm = cuda_test::make_model(DType::BF16, shape, 55);
+  const Model& m = tm->model;
+  for (const auto& [prompt_len, steps] : {std::pair{250, 300}, std::pair{2500, 120}}) {
+    CAPTURE(prompt_len);
+    const std::vector<int32_t> prompt = prompt_of(m, prompt_len, 99u);
+    const Trace cpu = run(m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, steps, false);
+    CHECK(std::set<int32_t>(cpu.tokens.begin(), cpu.tokens.end()).size() > 3);
+    for (const char* split : {"default", "0", "3"}) {  // from 2 chunks, never, from 3 chunks
+      for (const char* pdl : {"1", "0"}) {
+        CAPTURE(split);
+        CAPTURE(pdl);
+        EnvScope env;
+        if (std::string(split) != "default") env.set("REE_CUDA_ATTENTION_SPLIT", split);
+        env.set("REE_CUDA_PDL", pdl);
+        compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
+      }
+    }
+  }
+}
+
 TEST_CASE("decode paths: matrices of several dtypes") {
   const cuda_test::ModelShape shape;
   std::mt19937 rng(77);
@@ -329,5 +359,11 @@ TEST_CASE("no GPU, bad input: ree::Error, never a crash") {
   meter.set("REE_CUDA_MM_METER", "8,8");
   CHECK_THROWS_AS(make_engine(tm->model, o), Error);
   meter.set("REE_CUDA_MM_METER", "8,8,8,8,8x");
+  CHECK_THROWS_AS(make_engine(tm->model, o), Error);
+  EnvScope split;  // so is an attention split threshold that is not a count
+  split.set("REE_CUDA_ATTENTION_SPLIT", "two");
+  CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
+                       "REE_CUDA_ATTENTION_SPLIT='two': 0 (off) or the chunks a row needs to split (1-64)", Error);
+  split.set("REE_CUDA_ATTENTION_SPLIT", "65");
   CHECK_THROWS_AS(make_engine(tm->model, o), Error);
 }

@@ -192,7 +192,12 @@ __global__ void __launch_bounds__(kAttentionThreads, 1) rope_attention_kernel(co
 
 }  // namespace
 
+// attention_split.cu
+void prepare_attention_split();
+void launch_attention_split(const AttentionArgs& a, const Launch& launch);
+
 void prepare_attention(int head_dim) {
+  prepare_attention_split();
   const AttentionTiling t = attention_tiling(head_dim);
   const size_t most = std::max(t.shared_bytes, attention_layout(head_dim, 0, true).shared_bytes);
   if (most > 48 * 1024) {
@@ -217,6 +222,7 @@ void launch_rope_attention(const QkvRopeArgs& qkv, const AttentionArgs& attentio
 void launch_attention(const AttentionArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
   if (a.head_dim > kAttentionMaxHeadDim) throw std::runtime_error("cuda: attention supports head_dim <= 512");
+  if (a.split > 1) return launch_attention_split(a, launch);
   const AttentionLayout l = attention_layout(a.head_dim, a.context, a.T == 1);
   const dim3 grid(unsigned(a.n_heads), unsigned(a.T));
   if (l.score_cap > 0) launch_kernel(attention_kernel<true>, grid, dim3(kAttentionThreads), l.shared_bytes, launch, a, l);

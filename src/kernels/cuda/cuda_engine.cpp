@@ -12,6 +12,7 @@
 // moves 12 bytes back (argmax and logits hash, computed on the device) unless
 // the caller asked for top-k or the full logits.
 #include <algorithm>
+#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -111,16 +112,17 @@ class CudaEngine final : public Engine {
   void check_shape() const;
   void allocate();
   cuda::Partials product(const cuda::DeviceMatrix& w, const float* x, const void* x_low, int64_t T, int meter = 0);
-  void enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes);
+  void enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes, int split);
   cuda::AttentionArgs attention_args(int layer) const;
-  void enqueue_attention(int layer, int64_t T);
+  void enqueue_attention(int layer, int64_t T, int split);
+  int attention_split(int64_t pos0, int64_t T) const;
   void enqueue_logits(int64_t first, int64_t n_out);
   void probe(const ProbeSink* sink, int layer, ProbePoint point, const float* rows);
-  void run_decode_graph();
+  void run_decode_graph(int split);
   void choose_decode_path();
   void prepare_fused_decode();
   void prepare_stream_decode();
-  void enqueue_decode_step();
+  void enqueue_decode_step(int split);
   void enqueue_summary(int64_t n_out);
   void record_phase_times();
   void record_stream_times();
@@ -149,7 +151,9 @@ class CudaEngine final : public Engine {
   std::optional<cuda::CublasMatmul> cublas_;
   cuda::LowPrecision low_ = cuda::LowPrecision::None;
   CudaState state_;
-  cudaGraphExec_t decode_graph_ = nullptr;
+  // The decode step's graphs, by the attention split they launch (index
+  // log2 split: 1, 2, 4, 8 blocks a head; attention_split()).
+  cudaGraphExec_t decode_graphs_[4] = {};
   int64_t context_ = 0, max_batch_ = 0, kv_dim_ = 0, q_dim_ = 0;
   int64_t partial_capacity_ = 0;  // floats in state_.partials
   int64_t attention_rows_ = 0;    // query rows per attention launch
@@ -168,6 +172,12 @@ class CudaEngine final : public Engine {
   // issues while the kernel before it still runs, which happens only under
   // PDL; without PDL its first weights go out at once, as before session 8.
   int meter(int k) const { return launch_.pdl ? meter_[k] : 0; }
+  // A decode row of n 256-position chunks runs on min(8, the power of two
+  // >= n) blocks a head (attention_split.cu) once n >= split_min_chunks_
+  // (0: never), up to max_split_ (what this GPU and context allow; 1: no
+  // split). REE_CUDA_ATTENTION_SPLIT=N sets split_min_chunks_.
+  int split_min_chunks_ = 2;
+  int max_split_ = 1;
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
@@ -208,6 +218,12 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
       throw Error(std::string("REE_CUDA_MM_METER='") + mm + "': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)");
     std::copy(m, m + 5, meter_);
   }
+  if (const char* split = std::getenv("REE_CUDA_ATTENTION_SPLIT")) {
+    int n = -1, used = 0;
+    if (std::sscanf(split, "%d%n", &n, &used) != 1 || split[used] != 0 || n < 0 || n > 64)
+      throw Error(std::string("REE_CUDA_ATTENTION_SPLIT='") + split + "': 0 (off) or the chunks a row needs to split (1-64)");
+    split_min_chunks_ = n;
+  }
   const char* summary = std::getenv("REE_CUDA_SUMMARY");
   single_summary_ = summary && std::string(summary) == "single";
   // Deterministic mode has no faster order to offer on the GPU than the
@@ -224,7 +240,8 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
 }
 
 CudaEngine::~CudaEngine() {
-  if (decode_graph_) cudaGraphExecDestroy(decode_graph_);
+  for (cudaGraphExec_t g : decode_graphs_)
+    if (g) cudaGraphExecDestroy(g);
   cublas_.reset();
   if (stream_) cudaStreamDestroy(stream_);
 }
@@ -272,6 +289,8 @@ void CudaEngine::allocate() {
   attention_rows_ = std::clamp<int64_t>(int64_t(kAttentionScratchBytes / per_row), 1, B);
   s.scores = DeviceBuffer(per_row * size_t(attention_rows_), "attention scratch");
   cuda::prepare_attention(c.head_dim);
+  for (int split = cuda::kAttentionMaxSplit; split > 1 && max_split_ == 1; split /= 2)
+    if (cuda::attention_split_supported(c.head_dim, context_, split)) max_split_ = split;
   const size_t cache_bytes = sizeof(float) * size_t(c.n_layers) * size_t(context_) * size_t(kv_dim_);
   s.k_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
   s.v_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
@@ -341,8 +360,22 @@ cuda::AttentionArgs CudaEngine::attention_args(int layer) const {
   return a;
 }
 
-void CudaEngine::enqueue_attention(int layer, int64_t T) {
+// How many blocks a head the decode row of a pass at pos0 runs on: 1 for
+// prefill rows, for rows of fewer than split_min_chunks_ chunks, and for the
+// other decode paths (their attention is their own).
+// Measured on an H100 (tinyllama-1.1b, docs/cuda.md, session 10): TODO.
+int CudaEngine::attention_split(int64_t pos0, int64_t T) const {
+  if (T != 1 || split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels || fused_rope_attention_) return 1;
+  const int64_t chunks = (pos0 + 1 + cuda::kChunk - 1) / cuda::kChunk;
+  if (chunks < std::max(split_min_chunks_, 2)) return 1;
+  int split = 2;
+  while (split < chunks && split < max_split_) split *= 2;
+  return std::min(split, max_split_);
+}
+
+void CudaEngine::enqueue_attention(int layer, int64_t T, int split) {
   cuda::AttentionArgs a = attention_args(layer);
+  a.split = split;
   for (int64_t t0 = 0; t0 < T; t0 += attention_rows_) {
     a.t0 = t0;
     a.T = std::min(attention_rows_, T - t0);
@@ -388,7 +421,8 @@ void CudaEngine::enqueue_summary(int64_t n_out) {
   cuda::launch_logits_summary(a, launch_);
 }
 
-void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes) {
+// split: the attention split of a decode row (attention_split()).
+void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const ProbeSink* probes, int split) {
   const ModelConfig& c = model_.config;
   const cuda::DeviceWeights& w = weights_;
   CudaState& s = state_;
@@ -432,7 +466,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
       cuda::launch_rope_attention(qkv, attention_args(l), launch_);
     } else {
       cuda::launch_qkv_rope(qkv, launch_);
-      enqueue_attention(l, T);
+      enqueue_attention(l, T, split);
     }
     // x = x + attention output; xb = mlp norm of x.
     norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T, meter(1));
@@ -623,9 +657,9 @@ void CudaEngine::prepare_stream_decode() {
 }
 
 // One token, no probes: what the decode graph holds.
-void CudaEngine::enqueue_decode_step() {
+void CudaEngine::enqueue_decode_step(int split) {
   switch (decode_path_) {
-    case DecodePath::Kernels: return enqueue_forward(1, 0, 1, nullptr);
+    case DecodePath::Kernels: return enqueue_forward(1, 0, 1, nullptr, split);
     case DecodePath::Stream: {
       cuda::launch_stream_step(streamed_, persistent_blocks_, cooperative_, launch_);
       const cuda::DeviceMatrix& lm = weights_.lm_head;
@@ -705,23 +739,24 @@ std::vector<std::pair<std::string, double>> CudaEngine::phase_means() const {
   return r;
 }
 
-void CudaEngine::run_decode_graph() {
-  if (decode_graph_ == nullptr) {
+void CudaEngine::run_decode_graph(int split) {
+  cudaGraphExec_t& decode_graph = decode_graphs_[std::bit_width(unsigned(split)) - 1];
+  if (decode_graph == nullptr) {
     cudaGraph_t graph = nullptr;
     check(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
     try {
-      enqueue_decode_step();
+      enqueue_decode_step(split);
     } catch (...) {
       cudaStreamEndCapture(stream_, &graph);
       if (graph) cudaGraphDestroy(graph);
       throw;
     }
     check(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
-    const cudaError_t e = cudaGraphInstantiate(&decode_graph_, graph, 0);
+    const cudaError_t e = cudaGraphInstantiate(&decode_graph, graph, 0);
     cudaGraphDestroy(graph);
     check(e, "cudaGraphInstantiate");
   }
-  check(cudaGraphLaunch(decode_graph_, stream_), "cudaGraphLaunch");
+  check(cudaGraphLaunch(decode_graph, stream_), "cudaGraphLaunch");
 }
 
 ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const ForwardRequest& request) {
@@ -750,15 +785,16 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
   ForwardResult result;
   result.first_position = pos0 + first;
   std::vector<uint64_t> probes;
+  const int split = attention_split(pos0, T);
   if (T == 1 && !request.probes) {
-    run_decode_graph();
+    run_decode_graph(split);
   } else {
     ProbeSink sink;
     if (request.probes) {
       probes.assign(size_t(T) * size_t(c.n_layers) * kProbesPerLayer, 0);
       sink = ProbeSink{&probes, T};
     }
-    enqueue_forward(T, first, n_out, request.probes ? &sink : nullptr);
+    enqueue_forward(T, first, n_out, request.probes ? &sink : nullptr, split);
   }
   pos_ = pos0 + T;  // the cache now holds these positions, whatever the host does next
 

@@ -1,6 +1,7 @@
 // Host-array wrappers around the CUDA kernels (cuda_host_ops.h).
 #include "kernels/cuda/cuda_host_ops.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "kernels/cuda/cuda_device.h"
@@ -97,13 +98,14 @@ void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_
 }
 
 void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, int64_t pos0, const float* k_cache,
-               const float* v_cache, float* out) {
+               const float* v_cache, float* out, int split, int64_t context) {
   require_device();
   const int64_t q_dim = int64_t(shape.n_heads) * shape.head_dim;
   const int64_t kv_dim = int64_t(shape.n_kv_heads) * shape.head_dim;
-  const int64_t context = pos0 + T;
+  const int64_t rows = pos0 + T;
+  context = std::max(context, rows);
   DeviceBuffer d_q = to_device(q, size_t(T * q_dim));
-  DeviceBuffer d_k = to_device(k_cache, size_t(context * kv_dim)), d_v = to_device(v_cache, size_t(context * kv_dim));
+  DeviceBuffer d_k = to_device(k_cache, size_t(rows * kv_dim)), d_v = to_device(v_cache, size_t(rows * kv_dim));
   DeviceBuffer d_out(sizeof(float) * size_t(T * q_dim), "attention output");
   DeviceBuffer d_scores(sizeof(float) * size_t(T * shape.n_heads * context), "scores");
   DeviceBuffer d_pos = position_on_device(pos0);
@@ -121,6 +123,7 @@ void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, 
   a.context = context;
   a.scores = d_scores.as<float>();
   a.out = d_out.as<float>();
+  a.split = split;
   launch_attention(a, Launch{});
   to_host(out, d_out, size_t(T * q_dim));
 }

@@ -30,9 +30,11 @@ void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_
               const kernels::RopeTable& rope, float* q, float* k_cache, float* v_cache);
 
 // Causal attention of T query rows at positions pos0.. over caches holding
-// positions 0..pos0+T-1 ([positions][n_kv_heads*head_dim]).
+// positions 0..pos0+T-1 ([positions][n_kv_heads*head_dim]). split > 1: one
+// row (T == 1) on that many blocks a head (AttentionArgs::split), in a
+// cache of `context` positions (0: pos0 + T), where attention_split_supported.
 void attention(const kernels::AttentionShape& shape, const float* q, int64_t T, int64_t pos0, const float* k_cache,
-               const float* v_cache, float* out);
+               const float* v_cache, float* out, int split = 1, int64_t context = 0);
 
 // One token at position pos: qkv_rope and attention in one kernel, from
 // q|k|v partials [chunks][q_dim + 2 kv_dim]; the caches ([rope.max_pos]

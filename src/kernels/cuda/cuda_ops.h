@@ -119,7 +119,15 @@ struct AttentionArgs {
   float* out = nullptr;           // [*][n_heads*hd]
   void* out_low = nullptr;        // 16-bit copy of out, or null
   LowPrecision low = LowPrecision::None;
+  // One decode row (T == 1, t0 == 0): 2..kAttentionMaxSplit runs each head's
+  // row on that many blocks (a thread-block cluster, attention_split.cu), the
+  // same bits; 1: one block a head. Only where attention_split_supported().
+  int split = 1;
 };
+inline constexpr int kAttentionMaxSplit = 8;  // a portable cluster
+// Whether this GPU (sm_90) can run rows of up to `context` positions split
+// over `split` blocks a head (head_dim <= 64, a multiple of 4).
+bool attention_split_supported(int head_dim, int64_t context, int split);
 // Once per process before the first launch (outside graph capture): lets the
 // kernels use more than 48 KiB of shared memory for their tiles. head_dim <= 512.
 void prepare_attention(int head_dim);

@@ -70,20 +70,37 @@ __device__ __forceinline__ void pdl_entry() {
   wait_for_inputs();
 }
 
+// A launch on l's stream (with PDL when l.pdl), its blocks in clusters of
+// `cluster` along x (sm_90; 1: no clusters).
 template <class... Params, class... Args>
-void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, const Launch& l,
-                   Args&&... args) {
+void launch_kernel_in_clusters(void (*kernel)(Params...), unsigned cluster, dim3 grid, dim3 block, size_t shared,
+                               const Launch& l, Args&&... args) {
   cudaLaunchConfig_t cfg = {};
   cfg.gridDim = grid;
   cfg.blockDim = block;
   cfg.dynamicSmemBytes = shared;
   cfg.stream = l.stream;
-  cudaLaunchAttribute attr[1] = {};
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchAttribute attr[2] = {};
+  unsigned n = 0;
+  if (l.pdl) {
+    attr[n].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[n++].val.programmaticStreamSerializationAllowed = 1;
+  }
+  if (cluster > 1) {
+    attr[n].id = cudaLaunchAttributeClusterDimension;
+    attr[n].val.clusterDim.x = cluster;
+    attr[n].val.clusterDim.y = 1;
+    attr[n++].val.clusterDim.z = 1;
+  }
   cfg.attrs = attr;
-  cfg.numAttrs = l.pdl ? 1 : 0;
+  cfg.numAttrs = n;
   cudaLaunchKernelEx(&cfg, kernel, std::forward<Args>(args)...);
+}
+
+template <class... Params, class... Args>
+void launch_kernel(void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared, const Launch& l,
+                   Args&&... args) {
+  launch_kernel_in_clusters(kernel, 1u, grid, block, shared, l, std::forward<Args>(args)...);
 }
 
 // A persistent kernel (every block resident at once): as a cooperative
