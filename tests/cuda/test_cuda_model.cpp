@@ -208,9 +208,10 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
 }
 
 TEST_CASE("decode rows split over thread-block clusters: the CPU's bits at rows of 1 to 11 chunks") {
-  // On sm_90 a decode row of n 256-position chunks runs on 2, 4 or 8 blocks
-  // a head (attention_split.cu, from 2 chunks by default): 250 + 300 crosses
-  // 2 and 3 chunks, 2,500 + 120 puts two chunks on some of the 8 blocks.
+  // On sm_90 a decode row of n 256-position chunks runs on min(n, M) blocks
+  // a head (attention_split.cu) from N chunks (REE_CUDA_ATTENTION_SPLIT=N,M):
+  // 250 + 300 crosses 2 and 3 chunks, 2,500 + 120 has 10 and 11, more than
+  // one a block.
   cuda_test::ModelShape shape;
   shape.dim = 512;
   shape.heads = 8;
@@ -223,7 +224,7 @@ TEST_CASE("decode rows split over thread-block clusters: the CPU's bits at rows 
     const std::vector<int32_t> prompt = prompt_of(m, prompt_len, 99u);
     const Trace cpu = run(m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, steps, false);
     CHECK(std::set<int32_t>(cpu.tokens.begin(), cpu.tokens.end()).size() > 3);
-    for (const char* split : {"default", "0", "3"}) {  // from 2 chunks, never, from 3 chunks
+    for (const char* split : {"default", "0", "2,8", "2,2", "3,5"}) {
       for (const char* pdl : {"1", "0"}) {
         CAPTURE(split);
         CAPTURE(pdl);
@@ -352,18 +353,25 @@ TEST_CASE("no GPU, bad input: ree::Error, never a crash") {
     CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
                          "REE_CUDA_DECODE: 'streamed' is not stream, persistent, phases or kernels", Error);
   }
-  EnvScope meter;  // a product meter the kernels do not have is refused by name
-  meter.set("REE_CUDA_MM_METER", "8,8,4,8,8");
-  CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
-                       "REE_CUDA_MM_METER='8,8,4,8,8': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)", Error);
-  meter.set("REE_CUDA_MM_METER", "8,8");
-  CHECK_THROWS_AS(make_engine(tm->model, o), Error);
-  meter.set("REE_CUDA_MM_METER", "8,8,8,8,8x");
-  CHECK_THROWS_AS(make_engine(tm->model, o), Error);
-  EnvScope split;  // so is an attention split threshold that is not a count
+  {
+    EnvScope meter;  // a product meter the kernels do not have is refused by name
+    meter.set("REE_CUDA_MM_METER", "8,8,4,8,8");
+    CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
+                         "REE_CUDA_MM_METER='8,8,4,8,8': five of 0, 8 or 16 (q|k|v,o,gate|up,down,lm_head)", Error);
+    meter.set("REE_CUDA_MM_METER", "8,8");
+    CHECK_THROWS_AS(make_engine(tm->model, o), Error);
+    meter.set("REE_CUDA_MM_METER", "8,8,8,8,8x");
+    CHECK_THROWS_AS(make_engine(tm->model, o), Error);
+  }
+  EnvScope split;  // so is an attention split that is not N[,M]
   split.set("REE_CUDA_ATTENTION_SPLIT", "two");
   CHECK_THROWS_WITH_AS(make_engine(tm->model, o),
-                       "REE_CUDA_ATTENTION_SPLIT='two': 0 (off) or the chunks a row needs to split (1-64)", Error);
-  split.set("REE_CUDA_ATTENTION_SPLIT", "65");
-  CHECK_THROWS_AS(make_engine(tm->model, o), Error);
+                       "REE_CUDA_ATTENTION_SPLIT='two': N[,M], N the chunks a decode row needs to split (0: never, up "
+                       "to 64), M the most blocks a head (2-8)",
+                       Error);
+  for (const char* bad : {"65", "3,9", "3,1", "3,", "3,4,5"}) {
+    CAPTURE(bad);
+    split.set("REE_CUDA_ATTENTION_SPLIT", bad);
+    CHECK_THROWS_AS(make_engine(tm->model, o), Error);
+  }
 }

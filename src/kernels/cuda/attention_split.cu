@@ -16,8 +16,11 @@
 //   e_j = exp(s_j - m), each chunk's chains of o[d] and S in position order;
 //   block 0 adds the chunks' partials in chunk order, r = p0; r = r + p1 ...,
 //   and writes out[d] = o[d] / S.
-// What crosses blocks (the maxima, then the partials) goes through
-// distributed shared memory behind cluster barriers: no round trip to L2.
+// What crosses blocks goes through distributed shared memory: each block
+// stores its maximum into every block of the cluster and its chunks'
+// partials into block 0, then arrives on a cluster barrier. No round trip to
+// L2, no block reads another's shared memory, and only block 0 waits at the
+// end.
 //
 // Before the kernel waits for its inputs (PDL), each block loads what earlier
 // passes wrote: its first chunk's key rows (one a thread) and value rows
@@ -32,12 +35,13 @@ namespace {
 
 namespace cg = cooperative_groups;
 
-// The dynamic shared memory of a block, in floats: q, the scores of its
-// chunks, one chunk's value rows, its chunks' partials (o[0..hd) and S each).
+// The dynamic shared memory of a block, in floats (each part a multiple of
+// 4): q, the scores of its chunks, one chunk's value rows, every block's
+// maximum, and (block 0's) every chunk's partials, o[0..hd) and S.
 struct SplitLayout {
-  int q_floats = 0, score_floats = 0, value_floats = 0, parts_floats = 0;
+  int q_floats = 0, score_floats = 0, value_floats = 0, gather_floats = 0;
   __host__ __device__ size_t bytes() const {
-    return size_t(q_floats + score_floats + value_floats + parts_floats) * sizeof(float);
+    return size_t(q_floats + score_floats + value_floats + kAttentionMaxSplit + gather_floats) * sizeof(float);
   }
 };
 
@@ -49,7 +53,7 @@ SplitLayout split_layout(int hd, int64_t context, int split) {
   l.q_floats = int(attention_q_floats(hd));
   l.score_floats = int(per_block * kChunk);
   l.value_floats = kChunk * hd;
-  l.parts_floats = int((per_block * (hd + 1) + 3) / 4 * 4);
+  l.gather_floats = int((chunks * (hd + 1) + 3) / 4 * 4);
   return l;
 }
 
@@ -58,22 +62,16 @@ SplitLayout split_layout(int hd, int64_t context, int split) {
 constexpr int kSumThread = kAttentionThreads - 1;
 static_assert(kSumThread >= kResidentMaxHeadDim, "S's chain runs beside the o chains");
 
-// Up to kAttentionMaxSplit values, one from each of n places, loaded together
-// before any is used (independent distributed-shared-memory loads).
-template <class Place>
-__device__ __forceinline__ void load_eight(float (&v)[kAttentionMaxSplit], int n, Place place) {
-#pragma unroll
-  for (int u = 0; u < kAttentionMaxSplit; ++u)
-    if (u < n) v[u] = *place(u);
-}
-
 __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(const AttentionArgs a,
                                                                                const SplitLayout l) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   extern __shared__ __align__(16) float smem[];
   __shared__ float red[kAttentionThreads / 32 + 1];
-  __shared__ float block_m;  // this block's maximum score, read by the whole cluster
   allow_next_kernel();
+  // A block may store into another's shared memory only once that block
+  // runs: this first cluster barrier, waited on before the first such
+  // store, says so.
+  __cluster_barrier_arrive_relaxed();
   const cg::cluster_group cluster = cg::this_cluster();
   const int split = int(cluster.num_blocks()), rank = int(cluster.block_rank());
   const int h = int(blockIdx.x) / split, tid = int(threadIdx.x), hd = a.head_dim;
@@ -86,7 +84,8 @@ __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(c
   float* qs = smem;
   float* scores = qs + l.q_floats;  // [chunk of this block][kChunk]
   float* vbuf = scores + l.score_floats;
-  float* parts = vbuf + l.value_floats;  // [chunk of this block][hd + 1]
+  float* maxima = vbuf + l.value_floats;              // [block]: every block's maximum score
+  float* gather = maxima + kAttentionMaxSplit;        // block 0: [chunk][hd + 1]
 
   // Before the wait: this block's first chunk, the rows earlier passes wrote.
   const int64_t first = rank;
@@ -118,14 +117,11 @@ __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(c
     m = fmaxf(m, s);
   }
   m = attention_detail::block_max<BlockSync>(m, red);
-  if (tid == 0) block_m = m;
-  cluster.sync();  // every block's maximum is visible to the cluster
-  float maxima[kAttentionMaxSplit];
-  load_eight(maxima, split, [&](int u) { return cluster.map_shared_rank(&block_m, u); });
+  __cluster_barrier_wait();  // every block of the cluster runs
+  if (tid < split) *cluster.map_shared_rank(maxima + rank, tid) = m;
+  cluster.sync();  // every block's maximum has arrived everywhere
   m = maxima[0];
-#pragma unroll
-  for (int u = 1; u < kAttentionMaxSplit; ++u)
-    if (u < split) m = fmaxf(m, maxima[u]);
+  for (int b = 1; b < split; ++b) m = fmaxf(m, maxima[b]);
 
   // e_j, then each chunk's chains of o[d] and S.
   slot = 0;
@@ -140,41 +136,32 @@ __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(c
     __pipeline_commit();
     __pipeline_wait_prior(0);
     __syncthreads();  // the value rows and every e_j are visible
-    float* part = parts + slot * (hd + 1);
+    float* part = cluster.map_shared_rank(gather, 0) + c * (hd + 1);
     if (tid < hd)
       part[tid] = hd == 64 ? chain_positions<false, 64>(0.0f, e, vbuf + tid, n, hd)
                            : chain_positions<false>(0.0f, e, vbuf + tid, n, hd);
     else if (tid == kSumThread)
       part[hd] = chain_positions<true>(0.0f, e, vbuf, n, hd);
   }
-  cluster.sync();  // every chunk's partials are visible to block 0
+  // Every block arrives (releasing its partials); only block 0 waits, and
+  // nobody touches another block's shared memory after this: the others exit.
+  __cluster_barrier_arrive();
+  if (rank != 0) return;
+  __cluster_barrier_wait();
 
-  if (rank == 0) {
-    // r = p0; r = r + p_c in chunk order; chunk c is slot c / split of block c % split
-    const bool sums = tid < hd || tid == kSumThread;
-    const int i = tid < hd ? tid : hd;
-    float r = 0.0f;
-    for (int64_t c0 = 0; sums && c0 < chunks; c0 += kAttentionMaxSplit) {
-      const int n = int(chunks - c0 < kAttentionMaxSplit ? chunks - c0 : kAttentionMaxSplit);
-      float v[kAttentionMaxSplit];
-      load_eight(v, n, [&](int u) {
-        const int64_t c = c0 + u;
-        return cluster.map_shared_rank(parts, int(c % split)) + (c / split) * (hd + 1) + i;
-      });
-#pragma unroll
-      for (int u = 0; u < kAttentionMaxSplit; ++u)
-        if (u < n) r = c0 + u == 0 ? v[u] : __fadd_rn(r, v[u]);
-    }
-    if (tid == kSumThread) red[0] = r;
-    __syncthreads();
-    if (tid < hd) {
-      const int64_t at = int64_t(h) * hd + tid;
-      const float y = __fdiv_rn(r, red[0]);
-      a.out[at] = y;
-      if (a.out_low != nullptr) store_low(a.out_low, a.low, at, y);
-    }
+  // r = p0; r = r + p_c in chunk order, for o[d] (threads d < hd) and S.
+  const bool sums = tid < hd || tid == kSumThread;
+  const int i = tid < hd ? tid : hd;
+  float r = sums ? gather[i] : 0.0f;
+  for (int64_t c = 1; sums && c < chunks; ++c) r = __fadd_rn(r, gather[c * (hd + 1) + i]);
+  if (tid == kSumThread) red[0] = r;
+  __syncthreads();
+  if (tid < hd) {
+    const int64_t at = int64_t(h) * hd + tid;
+    const float y = __fdiv_rn(r, red[0]);
+    a.out[at] = y;
+    if (a.out_low != nullptr) store_low(a.out_low, a.low, at, y);
   }
-  cluster.sync();  // block 0 has read every block's partials: the blocks may exit
 #endif
 }
 
