@@ -170,7 +170,7 @@ if stage check; then
   done
   m=$(synth tinyllama-1.1b bf16 hf)
   run check-tinyllama-bf16 400 "$CHECK" --model "$m" --prompt-lengths 37,300 --chunks 0,64 --steps 200
-  # long rows: decode attention split over 3 to 7 blocks a head (attention_split.cu)
+  # long rows: decode attention split over 3, 4, 6 and 7 blocks a head (attention_split.cu)
   run check-tinyllama-bf16-long 500 "$CHECK" --model "$m" --prompt-lengths 600,1500 --chunks 0,64 --steps 200
   # the other decode paths on the real shape (the default is the kernel path)
   for path in stream persistent phases; do

@@ -169,13 +169,14 @@ TEST_CASE("attention: prefill and decode rows, contexts crossing 256-position ch
   }
 }
 
-TEST_CASE("attention: a decode row split over 2, 4 and 8 blocks a head (thread-block clusters)") {
+TEST_CASE("attention: a decode row split over 2 to 8 blocks a head (thread-block clusters)") {
   if (!cuda::attention_split_supported(64, 2048, 2)) {
     MESSAGE("this GPU has no thread-block clusters (before sm_90): the split does not run here");
     return;
   }
   CHECK_FALSE(cuda::attention_split_supported(300, 2048, 2));  // head sizes over 64: one block a head
-  CHECK_FALSE(cuda::attention_split_supported(64, 2048, 16));  // beyond a portable cluster
+  CHECK_FALSE(cuda::attention_split_supported(64, 2048, 9));  // beyond a portable cluster
+  CHECK_FALSE(cuda::attention_split_supported(64, 2048, 1));  // that is attention.cu's kernel
   std::mt19937 rng(11);
   struct Case {
     int heads, kv_heads, hd;
@@ -190,7 +191,7 @@ TEST_CASE("attention: a decode row split over 2, 4 and 8 blocks a head (thread-b
       const std::vector<float> v = cuda_test::random_floats(rng, size_t(positions * shape.kv_stride));
       std::vector<float> want(q.size());
       kernels::attention(kScalar, shape, q.data(), 1, pos0, k.data(), v.data(), want.data());
-      for (int split : {2, 4, 8}) {
+      for (int split : {2, 3, 4, 5, 7, 8}) {
         // a cache of exactly the row, and a longer one (more score slots than the row fills)
         for (int64_t context : {positions, std::max<int64_t>(positions, 3000)}) {
           CAPTURE(cs.heads);

@@ -150,10 +150,7 @@ __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(c
   __cluster_barrier_wait();
 
   // r = p0; r = r + p_c in chunk order, for o[d] (threads d < hd) and S.
-  const bool sums = tid < hd || tid == kSumThread;
-  const int i = tid < hd ? tid : hd;
-  float r = sums ? gather[i] : 0.0f;
-  for (int64_t c = 1; sums && c < chunks; ++c) r = __fadd_rn(r, gather[c * (hd + 1) + i]);
+  const float r = tid < hd || tid == kSumThread ? fold_chunk_parts(gather, npos, hd, tid < hd ? tid : hd) : 0.0f;
   if (tid == kSumThread) red[0] = r;
   __syncthreads();
   if (tid < hd) {
@@ -162,6 +159,8 @@ __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(c
     a.out[at] = y;
     if (a.out_low != nullptr) store_low(a.out_low, a.low, at, y);
   }
+#else
+  __trap();  // never launched before sm_90 (attention_split_supported); a JIT of older PTX must not pass silently
 #endif
 }
 
@@ -179,6 +178,7 @@ bool attention_split_supported(int head_dim, int64_t context, int split) {
   if (device_attribute(cudaDevAttrComputeCapabilityMajor) < 9) return false;
   cudaFuncAttributes attr = {};
   check(cudaFuncGetAttributes(&attr, attention_split_kernel), "cudaFuncGetAttributes (attention split)");
+  if (attr.ptxVersion < 90) return false;  // a build without sm_90 code has only the trap
   const size_t budget = size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin)) - attr.sharedSizeBytes;
   return split_layout(head_dim, context, split).bytes() <= budget;
 }

@@ -128,6 +128,7 @@ class CudaEngine final : public Engine {
 
  public:
   std::string decode_path_name() const;
+  std::vector<int> attention_splits() const;
   std::vector<std::pair<std::string, double>> phase_means() const;
   int64_t timed_steps() const { return clock_.steps; }
   double mean_step_us() const { return clock_.steps ? clock_.step_sum_us / double(clock_.steps) : 0.0; }
@@ -171,13 +172,13 @@ class CudaEngine final : public Engine {
   // issues while the kernel before it still runs, which happens only under
   // PDL; without PDL its first weights go out at once, as before session 8.
   int meter(int k) const { return launch_.pdl ? meter_[k] : 0; }
-  // A decode row of n 256-position chunks runs on min(n, max_split_) blocks
-  // a head (attention_split.cu) once n >= split_min_chunks_ (0: never).
-  // max_split_: REE_CUDA_ATTENTION_SPLIT's second number, or the most this
-  // GPU and context allow (1: no split). REE_CUDA_ATTENTION_SPLIT=N[,M] sets
-  // both.
+  // A decode row of n 256-position chunks runs on the most blocks a head
+  // up to min(n, max_split_) that fit this GPU and context (split_fits_;
+  // attention_split.cu) once n >= split_min_chunks_ (0: never).
+  // REE_CUDA_ATTENTION_SPLIT=N[,M] sets both.
   int split_min_chunks_ = 3;
   int max_split_ = cuda::kAttentionMaxSplit;
+  bool split_fits_[cuda::kAttentionMaxSplit + 1] = {};
   DecodePath decode_path_ = DecodePath::Kernels;
   std::string decode_note_;        // why the path is slower than asked, if it is
   bool cooperative_ = true;        // REE_CUDA_COOPERATIVE=0: launch the persistent kernel plainly
@@ -221,9 +222,9 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   if (const char* split = std::getenv("REE_CUDA_ATTENTION_SPLIT")) {
     int n = -1, most = max_split_, used = 0;
     const int got = std::sscanf(split, "%d%n,%d%n", &n, &used, &most, &used);
-    if (got < 1 || split[used] != 0 || n < 0 || n > 64 || most < 2 || most > cuda::kAttentionMaxSplit)
+    if (got < 1 || split[used] != 0 || n < 0 || n == 1 || n > 64 || most < 2 || most > cuda::kAttentionMaxSplit)
       throw Error(std::string("REE_CUDA_ATTENTION_SPLIT='") + split +
-                  "': N[,M], N the chunks a decode row needs to split (0: never, up to 64), M the most blocks a head (2-8)");
+                  "': N[,M], N the chunks a decode row needs to split (0: never, 2-64), M the most blocks a head (2-8)");
     split_min_chunks_ = n;
     max_split_ = most;
   }
@@ -292,7 +293,10 @@ void CudaEngine::allocate() {
   attention_rows_ = std::clamp<int64_t>(int64_t(kAttentionScratchBytes / per_row), 1, B);
   s.scores = DeviceBuffer(per_row * size_t(attention_rows_), "attention scratch");
   cuda::prepare_attention(c.head_dim);
-  while (max_split_ > 1 && !cuda::attention_split_supported(c.head_dim, context_, max_split_)) --max_split_;
+  // Fewer blocks a head take more shared memory (each holds the scores of
+  // more chunks), so each split is checked on its own.
+  for (int split = 2; split <= max_split_; ++split)
+    split_fits_[split] = cuda::attention_split_supported(c.head_dim, context_, split);
   const size_t cache_bytes = sizeof(float) * size_t(c.n_layers) * size_t(context_) * size_t(kv_dim_);
   s.k_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
   s.v_cache = DeviceBuffer(cache_bytes, "the KV cache (try a smaller --context)");
@@ -372,8 +376,10 @@ cuda::AttentionArgs CudaEngine::attention_args(int layer) const {
 int CudaEngine::attention_split(int64_t pos0, int64_t T) const {
   if (T != 1 || split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels || fused_rope_attention_) return 1;
   const int64_t chunks = (pos0 + 1 + cuda::kChunk - 1) / cuda::kChunk;
-  if (chunks < std::max(split_min_chunks_, 2)) return 1;
-  return int(std::min<int64_t>(chunks, max_split_));
+  if (chunks < split_min_chunks_) return 1;
+  for (int split = int(std::min<int64_t>(chunks, max_split_)); split > 1; --split)
+    if (split_fits_[split]) return split;
+  return 1;
 }
 
 void CudaEngine::enqueue_attention(int layer, int64_t T, int split) {
@@ -881,6 +887,19 @@ uint64_t CudaEngine::kv_state_hash() const {
 
 std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions& options) {
   return std::make_unique<CudaEngine>(model, options);
+}
+
+std::vector<int> CudaEngine::attention_splits() const {
+  std::vector<int> r;
+  if (split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels || fused_rope_attention_) return r;
+  for (int split = 2; split <= max_split_; ++split)
+    if (split_fits_[split]) r.push_back(split);
+  return r;
+}
+
+std::vector<int> cuda_attention_splits(const Engine& engine) {
+  const auto* e = dynamic_cast<const CudaEngine*>(&engine);
+  return e ? e->attention_splits() : std::vector<int>();
 }
 
 std::string cuda_decode_path(const Engine& engine) {

@@ -20,6 +20,12 @@ std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions
 // REE_CUDA_DECODE asked for; empty for an engine that is not CUDA's.
 std::string cuda_decode_path(const Engine& engine);
 
+// The decode-row attention splits (blocks a head, attention_split.cu) the
+// engine may launch on this GPU for its context, ascending; empty when rows
+// are never split (before sm_90, a head size it does not take,
+// REE_CUDA_ATTENTION_SPLIT=0) or for an engine that is not CUDA's.
+std::vector<int> cuda_attention_splits(const Engine& engine);
+
 // With REE_CUDA_PHASE_TIMES=1, the persistent decode step stamps the GPU's
 // clock at every phase boundary: the mean duration of each kind of phase
 // (microseconds) and of the whole kernel, over `steps` decode steps. For
