@@ -164,11 +164,9 @@ __global__ void __launch_bounds__(kAttentionThreads, 2) attention_split_kernel(c
 #endif
 }
 
-int device_attribute(cudaDeviceAttr what) {
-  int device = 0, v = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&v, what, device), "cudaDeviceGetAttribute");
-  return v;
+size_t split_budget() {
+  return dynamic_shared_budget(reinterpret_cast<const void*>(attention_split_kernel),
+                               "cudaFuncGetAttributes (attention split)");
 }
 
 }  // namespace
@@ -179,16 +177,12 @@ bool attention_split_supported(int head_dim, int64_t context, int split) {
   cudaFuncAttributes attr = {};
   check(cudaFuncGetAttributes(&attr, attention_split_kernel), "cudaFuncGetAttributes (attention split)");
   if (attr.ptxVersion < 90) return false;  // a build without sm_90 code has only the trap
-  const size_t budget = size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin)) - attr.sharedSizeBytes;
-  return split_layout(head_dim, context, split).bytes() <= budget;
+  return split_layout(head_dim, context, split).bytes() <= split_budget();
 }
 
 void prepare_attention_split() {
   if (device_attribute(cudaDevAttrComputeCapabilityMajor) < 9) return;
-  cudaFuncAttributes attr = {};
-  check(cudaFuncGetAttributes(&attr, attention_split_kernel), "cudaFuncGetAttributes (attention split)");
-  const int budget = device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin) - int(attr.sharedSizeBytes);
-  check(cudaFuncSetAttribute(attention_split_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, budget),
+  check(cudaFuncSetAttribute(attention_split_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(split_budget())),
         "cudaFuncSetAttribute (attention split)");
 }
 

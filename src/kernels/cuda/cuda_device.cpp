@@ -65,6 +65,19 @@ void require_device() {
   check(cudaSetDevice(0), "cudaSetDevice");
 }
 
+int device_attribute(cudaDeviceAttr what) {
+  int device = 0, v = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&v, what, device), "cudaDeviceGetAttribute");
+  return v;
+}
+
+size_t dynamic_shared_budget(const void* kernel, const char* what) {
+  cudaFuncAttributes attr = {};
+  check(cudaFuncGetAttributes(&attr, kernel), what);
+  return size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin)) - attr.sharedSizeBytes;
+}
+
 DeviceBuffer::DeviceBuffer(size_t bytes, const char* what) : bytes_(bytes) {
   if (bytes == 0) return;
   if (cudaMalloc(&ptr_, bytes) != cudaSuccess) {

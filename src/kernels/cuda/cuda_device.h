@@ -20,6 +20,13 @@ inline void check(cudaError_t error, const char* what) {
 // GPU is usable, then makes device 0 current.
 void require_device();
 
+// An attribute of the current device (cudaDeviceGetAttribute).
+int device_attribute(cudaDeviceAttr what);
+
+// The dynamic shared memory a block of `kernel` may ask for: the device's
+// opt-in limit less the kernel's static shared memory.
+size_t dynamic_shared_budget(const void* kernel, const char* what);
+
 // Owning device allocation; allocation failure is a ree::Error naming what
 // did not fit (exit code 2: the model or context is too large for this GPU).
 class DeviceBuffer {

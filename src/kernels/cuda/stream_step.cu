@@ -569,18 +569,9 @@ StreamKernel stream_kernel(DType dtype) {
   return nullptr;
 }
 
-int device_attribute(cudaDeviceAttr what) {
-  int device = 0, v = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&v, what, device), "cudaDeviceGetAttribute");
-  return v;
-}
-
 // Dynamic shared memory a block may have beside the kernel's static part.
 size_t dynamic_budget(DType dt) {
-  cudaFuncAttributes attr = {};
-  check(cudaFuncGetAttributes(&attr, stream_kernel(dt)), "cudaFuncGetAttributes (stream)");
-  return size_t(device_attribute(cudaDevAttrMaxSharedMemoryPerBlockOptin)) - attr.sharedSizeBytes;
+  return dynamic_shared_budget(reinterpret_cast<const void*>(stream_kernel(dt)), "cudaFuncGetAttributes (stream)");
 }
 
 }  // namespace
