@@ -105,6 +105,41 @@ TEST_CASE("residual add + rmsnorm") {
   }
 }
 
+TEST_CASE("one token's norm finished by the product that consumes it (the decode step)") {
+  std::mt19937 rng(12);
+  for (DType dtype : {DType::BF16, DType::Q8_0, DType::F32, DType::F16}) {
+    // rows of 1 to 23 chunks of 256, the last one partial or whole
+    for (int n : {32, 255, 256, 640, 2049, 5632}) {
+      if (dtype == DType::Q8_0 && n % 32 != 0) continue;
+      for (int chunks : {0, 1, 8, 22}) {  // 0: the embedding row's norm (no residual add)
+        CAPTURE(kernels::dtype_name(dtype));
+        CAPTURE(n);
+        CAPTURE(chunks);
+        const int64_t N = 77;
+        const kernels::PackedMatrix w = cuda_test::random_matrix(rng, dtype, N, n);
+        const std::vector<float> x0 = cuda_test::random_floats(rng, size_t(n));
+        const std::vector<float> norm_w = cuda_test::random_floats(rng, size_t(n), 1.0f, false);
+        const std::vector<float> p = cuda_test::random_floats(rng, size_t(std::max(chunks, 1) * n));
+        std::vector<float> x_cpu = x0, xn(static_cast<size_t>(n)), want(static_cast<size_t>(N));
+        if (chunks > 0) {
+          const std::vector<float> y = combine(p, chunks, 1, n);
+          kernels::add_inplace(x_cpu.data(), y.data(), n);
+        }
+        kernels::rmsnorm(kScalar, x_cpu.data(), norm_w.data(), 1, n, 1e-5f, xn.data());
+        kernels::matmul(kScalar, w, xn.data(), 1, want.data());
+        for (int meter : {0, 8}) {
+          CAPTURE(meter);
+          std::vector<float> x = x0, got(static_cast<size_t>(N));
+          cuda::host::residual_rmsnorm_matmul(x.data(), chunks > 0 ? p.data() : nullptr, chunks, norm_w.data(), n,
+                                              1e-5f, w, got.data(), meter);
+          check_same(x_cpu, x);
+          check_same(want, got);
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("q/k/v combine, RoPE and cache writes") {
   std::mt19937 rng(3);
   struct Case {

@@ -154,6 +154,7 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
     const char* rope_attention;  // the kernel path's fused RoPE + attention
     const char* meter = nullptr;      // REE_CUDA_MM_METER (unset: the default)
     const char* in_flight = nullptr;  // REE_CUDA_STREAM_IN_FLIGHT (unset: the default)
+    const char* norm_fold = nullptr;  // REE_CUDA_NORM_FOLD (unset: the default, on)
   };
   const Variant variants[] = {{"stream", "1", "1", "1"},
                               {"stream", "0", "0", "1"},
@@ -165,7 +166,9 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
                               {"kernels", "1", "1", "1"},
                               {"kernels", "0", "1", "0"},
                               {"kernels", "1", "1", "1", "0,0,0,0,0"},
-                              {"kernels", "1", "1", "1", "16,16,16,16,16"}};
+                              {"kernels", "1", "1", "1", "16,16,16,16,16"},
+                              {"kernels", "1", "1", "1", nullptr, nullptr, "0"},
+                              {"kernels", "0", "1", "1", nullptr, nullptr, "0"}};
   // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
   // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
   // heads, and 300 + 200 positions (crossing 256 and 512).
@@ -198,7 +201,9 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
         env.set("REE_CUDA_ROPE_ATTENTION", v.rope_attention);
         if (v.meter != nullptr) env.set("REE_CUDA_MM_METER", v.meter);
         if (v.in_flight != nullptr) env.set("REE_CUDA_STREAM_IN_FLIGHT", v.in_flight);
+        if (v.norm_fold != nullptr) env.set("REE_CUDA_NORM_FOLD", v.norm_fold);
         CAPTURE(v.meter ? v.meter : "default");
+        CAPTURE(v.norm_fold ? v.norm_fold : "default");
         CAPTURE(v.in_flight ? v.in_flight : "default");
         CHECK(decode_path_of(m) == v.decode);
         compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));

@@ -212,8 +212,7 @@ __device__ __forceinline__ float rms_inv(const float* xs, int n, float eps, floa
   if (threadIdx.x == 0) {
     float ss = small[0];
     for (int k = 1; k < chunks; ++k) ss = __fadd_rn(ss, small[k]);
-    const float mean = __fdiv_rn(ss, float(n));
-    small[kDecodeMaxChunks] = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, eps)));
+    small[kDecodeMaxChunks] = rms_inverse(ss, n, eps);
   }
   Sync::sync();
   return small[kDecodeMaxChunks];

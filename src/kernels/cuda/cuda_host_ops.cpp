@@ -68,6 +68,35 @@ void residual_rmsnorm(float* x, const float* partials, int chunks, const float* 
   to_host(x, d_x, size_t(T * n));
 }
 
+void residual_rmsnorm_matmul(float* x, const float* partials, int chunks, const float* norm_w, int n, float eps,
+                             const kernels::PackedMatrix& w, float* y, int meter) {
+  require_device();
+  const TestMatrix on_device = upload_matrix(w);
+  const GpuMatrix& m = on_device.m;
+  DeviceBuffer d_x = to_device(x, size_t(n));
+  DeviceBuffer d_p = partials ? to_device(partials, size_t(chunks) * size_t(n)) : DeviceBuffer();
+  DeviceBuffer d_w = to_device(norm_w, size_t(n));
+  DeviceBuffer d_ss(sizeof(float) * size_t(chunk_count(n)), "norm scratch");
+  DeviceBuffer d_tickets(sizeof(unsigned), "norm tickets");  // unused without y
+  DeviceBuffer d_out(sizeof(float) * size_t(m.chunks()) * size_t(w.rows), "partials");
+  DeviceBuffer d_y(sizeof(float) * size_t(w.rows), "output");
+  ResidualNormArgs a;
+  a.ss_partial = d_ss.as<float>();
+  a.tickets = d_tickets.as<unsigned>();
+  a.add = Partials{partials ? d_p.as<float>() : nullptr, chunks, n};
+  a.T = 1;
+  a.dim = n;
+  a.eps = eps;
+  a.x = d_x.as<float>();
+  a.w = d_w.as<float>();
+  launch_residual_norm(a, Launch{});
+  launch_matmul_partials_normed(m, NormedX{d_x.as<float>(), d_ss.as<float>(), d_w.as<float>(), n, eps},
+                                d_out.as<float>(), Launch{}, meter);
+  launch_combine(Partials{d_out.as<float>(), m.chunks(), w.rows}, 1, d_y.as<float>(), Launch{});
+  to_host(y, d_y, size_t(w.rows));
+  to_host(x, d_x, size_t(n));
+}
+
 void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_heads, int n_kv_heads,
               const kernels::RopeTable& rope, float* q, float* k_cache, float* v_cache) {
   require_device();

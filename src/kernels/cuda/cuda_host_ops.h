@@ -24,6 +24,13 @@ void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials
 void residual_rmsnorm(float* x, const float* partials, int chunks, const float* w, int64_t T, int n, float eps,
                       float* y);
 
+// One token's residual add and RMSNorm as the decode step runs them: the norm
+// stops at x and its ss partials, and the product W rmsnorm(x) finishes it in
+// each block (NormedX). x is updated (x = x + combine(partials) when partials
+// is not null); y = W rmsnorm(x) * norm_w.
+void residual_rmsnorm_matmul(float* x, const float* partials, int chunks, const float* norm_w, int n, float eps,
+                             const kernels::PackedMatrix& w, float* y, int meter = 0);
+
 // q|k|v partials ([T][chunks][q_dim + 2 kv_dim]) -> RoPE'd q ([T][q_dim]) and
 // cache rows pos0..pos0+T-1 of k_cache, v_cache ([positions][kv_dim], updated).
 void qkv_rope(const float* partials, int chunks, int64_t T, int64_t pos0, int n_heads, int n_kv_heads,

@@ -72,8 +72,25 @@ void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride
 void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, float* out, const Launch& launch,
                                    int meter = 0);
 
+// One token's RMSNorm left for its consumer to finish: x and the 256-chunk
+// partials of ss = D(x, x, dim), as launch_residual_norm writes them with
+// y == nullptr. A product fed this computes inv and (x * inv) * w itself, for
+// the chunk of x each block needs, with rmsnorm.cu's operations: the same
+// bits as reading y, with no kernel-wide step in between (the decode step).
+struct NormedX {
+  const float* x = nullptr;           // [dim]
+  const float* ss_partial = nullptr;  // [chunks(dim)]
+  const float* w = nullptr;           // [dim]
+  int dim = 0;
+  float eps = 0.0f;
+};
+void launch_matmul_partials_normed(const GpuMatrix& w, const NormedX& x, float* out, const Launch& launch,
+                                   int meter = 0);
+
 // For each of T rows: v = x + combine(add) (x unchanged when add.data is null),
 // x = v, y = rmsnorm(v) * w. `probe` (may be null) receives combine(add).
+// With y == nullptr (and T == 1) it stops at x and the ss partials, and the
+// consumer finishes the norm (NormedX).
 struct ResidualNormArgs {
   Partials add;
   int64_t T = 0;
@@ -81,7 +98,7 @@ struct ResidualNormArgs {
   float eps = 0.0f;
   float* x = nullptr;        // [T][dim], updated in place
   const float* w = nullptr;  // [dim]
-  float* y = nullptr;        // [T][dim]
+  float* y = nullptr;        // [T][dim], or null: x and ss_partial only (NormedX)
   float* probe = nullptr;    // [T][dim] or null
   void* y_low = nullptr;     // [T][dim] 16-bit copy of y, or null
   LowPrecision low = LowPrecision::None;

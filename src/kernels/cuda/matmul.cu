@@ -31,6 +31,7 @@ struct MatmulParams {
   int64_t T = 0;
   float* out = nullptr;
   Partials gate_up;  // when set, x = silu(gate) * up of this product (rows: gate then up, cols of each)
+  NormedX normed;    // when set (one token), x = rmsnorm of normed.x, finished here
   int64_t zero = 0;  // always 0: a factor the compiler cannot fold (metered loads)
 };
 
@@ -66,6 +67,35 @@ __device__ __forceinline__ void fma_unit(const uint4 u, float d, const float (*x
       for (int e = 0; e < V; ++e)
         if (e < n) acc[t] = __fmaf_rn(w[e], xs[t][kb + e], acc[t]);
     }
+  }
+}
+
+// The block's chunk [k0, k0 + len) of one token's normed x, as rmsnorm.cu
+// computes it: inv from the ss partials added in order, then (x * inv) * w.
+// w (constant) is loaded before the kernel waits (normed_weights), x and the
+// partials after it, all at once: one round trip.
+constexpr int kNormedPerThread = kChunk / kThreads;
+__device__ __forceinline__ void normed_weights(const NormedX& n, int64_t k0, int len, float (&w)[kNormedPerThread]) {
+#pragma unroll
+  for (int j = 0; j < kNormedPerThread; ++j) {
+    const int k = int(threadIdx.x) + j * kThreads;
+    if (k < len) w[j] = __ldg(n.w + k0 + k);
+  }
+}
+__device__ __forceinline__ void stage_normed(const NormedX& n, int64_t k0, int len,
+                                             const float (&w)[kNormedPerThread], float* xs) {
+  float x[kNormedPerThread];
+#pragma unroll
+  for (int j = 0; j < kNormedPerThread; ++j) {
+    const int k = int(threadIdx.x) + j * kThreads;
+    if (k < len) x[j] = __ldcg(n.x + k0 + k);
+  }
+  const float ss = combine(Partials{n.ss_partial, (n.dim + kChunk - 1) / kChunk, 1}, 0, 0);
+  const float inv = rms_inverse(ss, n.dim, n.eps);
+#pragma unroll
+  for (int j = 0; j < kNormedPerThread; ++j) {
+    const int k = int(threadIdx.x) + j * kThreads;
+    xs[k] = k < len ? __fmul_rn(__fmul_rn(x[j], inv), w[j]) : 0.0f;
   }
 }
 
@@ -129,20 +159,26 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
         if (i < full) buf[i] = __ldg(wp + int64_t(i) * 32);
     }
   }
+  float norm_w[kNormedPerThread] = {};
+  if (p.normed.x != nullptr) normed_weights(p.normed, k0, len, norm_w);
   wait_for_inputs();
-  for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
-    const int t = i / kChunk, k = i % kChunk;
-    float v = 0.0f;
-    if (t0 + t < p.T && k < len) {
-      if (p.gate_up.data != nullptr) {  // swiglu.cu's operations, for this chunk of x
-        const float gate = combine(p.gate_up, t0 + t, k0 + k);
-        const float up = combine(p.gate_up, t0 + t, p.cols + k0 + k);
-        v = __fmul_rn(kernels::contract_silu(gate), up);
-      } else {
-        v = p.x[(t0 + t) * p.x_stride + k0 + k];
+  if (p.normed.x != nullptr) {
+    stage_normed(p.normed, k0, len, norm_w, xs[0]);  // T == 1
+  } else {
+    for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
+      const int t = i / kChunk, k = i % kChunk;
+      float v = 0.0f;
+      if (t0 + t < p.T && k < len) {
+        if (p.gate_up.data != nullptr) {  // swiglu.cu's operations, for this chunk of x
+          const float gate = combine(p.gate_up, t0 + t, k0 + k);
+          const float up = combine(p.gate_up, t0 + t, p.cols + k0 + k);
+          v = __fmul_rn(kernels::contract_silu(gate), up);
+        } else {
+          v = p.x[(t0 + t) * p.x_stride + k0 + k];
+        }
       }
+      xs[t][k] = v;
     }
-    xs[t][k] = v;
   }
   __syncthreads();
   if (!active) return;
@@ -227,6 +263,16 @@ void launch_matmul_partials_swiglu(const GpuMatrix& w, const Partials& gate_up, 
   p.gate_up = gate_up;
   launch_decode(w.layout.dtype, p, launch, meter);
   check_launch("matmul (swiglu)");
+}
+
+void launch_matmul_partials_normed(const GpuMatrix& w, const NormedX& x, float* out, const Launch& launch,
+                                   int meter) {
+  if (w.layout.cols != x.dim) throw std::runtime_error("cuda: a normed product's columns differ from the norm's");
+  MatmulParams p = params_for(w, out);
+  p.T = 1;
+  p.normed = x;
+  launch_decode(w.layout.dtype, p, launch, meter);
+  check_launch("matmul (normed)");
 }
 
 void launch_matmul_partials(const GpuMatrix& w, const float* x, int64_t x_stride, int64_t T, float* out,

@@ -6,7 +6,10 @@
 // One block per (256-chunk of the row, token row): it updates its chunk of x
 // and runs that chunk's chain of ss. The block that finishes last (an integer
 // ticket; no float atomics) adds the chunks' partials in order and writes y
-// for the whole row, then resets the ticket for the next launch.
+// for the whole row, then resets the ticket for the next launch. Without y
+// (the decode step) it stops at x and the partials: every block of the
+// product that consumes the norm adds the partials itself (NormedX), which
+// takes the ticket's round trip and the last block's pass off the step.
 #include "kernels/cuda/device_common.cuh"
 
 namespace ree::cuda {
@@ -30,7 +33,7 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
   if (i < len) {
     v = xrow[k0 + i];
     if (a.add.data != nullptr) {
-      const float y = combine(a.add, t, k0 + i);
+      const float y = combine<16>(a.add, t, k0 + i);
       if (a.probe != nullptr) a.probe[t * a.dim + k0 + i] = y;
       v = __fadd_rn(v, y);
       xrow[k0 + i] = v;
@@ -52,13 +55,16 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
       if (4 * k + 3 < len) acc = __fmaf_rn(v4.w, v4.w, acc);
     }
     a.ss_partial[t * chunks + c] = acc;
-    // One acquire-release add: it releases this block's x and partial (the
-    // barrier above orders every thread's stores before it) and, for the
-    // last block, acquires every other block's; no separate fences.
-    unsigned before;
-    asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], 1;" : "=r"(before) : "l"(a.tickets + t) : "memory");
-    last = before == unsigned(chunks - 1);
+    if (a.y != nullptr) {
+      // One acquire-release add: it releases this block's x and partial (the
+      // barrier above orders every thread's stores before it) and, for the
+      // last block, acquires every other block's; no separate fences.
+      unsigned before;
+      asm volatile("atom.acq_rel.gpu.global.add.u32 %0, [%1], 1;" : "=r"(before) : "l"(a.tickets + t) : "memory");
+      last = before == unsigned(chunks - 1);
+    }
   }
+  if (a.y == nullptr) return;  // the consumer finishes the norm (the kernel's end publishes x and the partials)
   __syncthreads();
   if (!last) return;
   // The last block: the chunks' partials, and this thread's first x and w
@@ -78,8 +84,7 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
   if (i == 0) {
     float ss = parts[0];
     for (int k = 1; k < chunks; ++k) ss = __fadd_rn(ss, parts[k]);
-    const float mean = __fdiv_rn(ss, float(a.dim));
-    inv_s = __fdiv_rn(1.0f, __fsqrt_rn(__fadd_rn(mean, a.eps)));
+    inv_s = rms_inverse(ss, a.dim, a.eps);
     a.tickets[t] = 0u;  // ready for the next launch (also inside a replayed graph)
   }
   __syncthreads();
@@ -114,6 +119,8 @@ __global__ void __launch_bounds__(kThreads) residual_norm_kernel(const ResidualN
 void launch_residual_norm(const ResidualNormArgs& a, const Launch& launch) {
   if (a.T <= 0) return;
   if (chunk_count(a.dim) > 64) throw std::runtime_error("cuda: rmsnorm rows longer than 16384 are not supported");
+  if (a.y == nullptr && (a.T != 1 || a.y_low != nullptr))
+    throw std::runtime_error("cuda: a norm left to its consumer is for one token without a 16-bit copy");
   launch_kernel(residual_norm_kernel, dim3(unsigned(chunk_count(a.dim)), unsigned(a.T)), dim3(kThreads), 0, launch, a);
   check_launch("residual_norm");
 }
