@@ -127,7 +127,7 @@ TEST_CASE("one token's norm finished by the product that consumes it (the decode
         }
         kernels::rmsnorm(kScalar, x_cpu.data(), norm_w.data(), 1, n, 1e-5f, xn.data());
         kernels::matmul(kScalar, w, xn.data(), 1, want.data());
-        for (int meter : {0, 8}) {
+        for (int meter : {0, 8, 16}) {
           CAPTURE(meter);
           std::vector<float> x = x0, got(static_cast<size_t>(N));
           cuda::host::residual_rmsnorm_matmul(x.data(), chunks > 0 ? p.data() : nullptr, chunks, norm_w.data(), n,

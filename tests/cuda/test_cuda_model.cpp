@@ -168,7 +168,7 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
                               {"kernels", "1", "1", "1", "0,0,0,0,0"},
                               {"kernels", "1", "1", "1", "16,16,16,16,16"},
                               {"kernels", "1", "1", "1", nullptr, nullptr, "0"},
-                              {"kernels", "0", "1", "1", nullptr, nullptr, "0"}};
+                              {"kernels", "0", "1", "0", nullptr, nullptr, "0"}};
   // The test shape (2 chunks of dim, 4 of hidden, both partial) and a wider
   // one: 10 chunks of hidden (more than a block's 8 warps), 10 heads on 2 kv
   // heads, and 300 + 200 positions (crossing 256 and 512).
@@ -206,6 +206,13 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
         CAPTURE(v.norm_fold ? v.norm_fold : "default");
         CAPTURE(v.in_flight ? v.in_flight : "default");
         CHECK(decode_path_of(m) == v.decode);
+        {  // the fold is really on where it should be (the kernel path), and off when asked
+          EngineOptions o;
+          o.device = Device::Cuda;
+          o.context = 64;
+          CHECK(cuda_norm_folded(*make_engine(m, o)) ==
+                (std::string(v.decode) == "kernels" && (v.norm_fold == nullptr || std::string(v.norm_fold) != "0")));
+        }
         compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
       }
     }

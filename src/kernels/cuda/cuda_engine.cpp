@@ -41,7 +41,7 @@ constexpr size_t kAttentionScratchBytes = size_t(256) << 20;
 // Activations for up to max_batch tokens, the KV cache and scratch.
 struct CudaState {
   DeviceBuffer x;         // (max_batch, dim) residual stream
-  DeviceBuffer xb;        // (max_batch, dim) normed input of a block
+  DeviceBuffer xb;        // (max_batch, dim) normed input of a block (not written by folded decode steps)
   DeviceBuffer q;         // (max_batch, q_dim) queries after RoPE
   DeviceBuffer att;       // (max_batch, q_dim) attention output
   DeviceBuffer h;         // (max_batch, hidden) SwiGLU output
@@ -50,7 +50,7 @@ struct CudaState {
   DeviceBuffer logits;    // (max_batch, vocab)
   DeviceBuffer probe;     // (max_batch, dim) a product's output, when probing
   DeviceBuffer ss_partial;  // (max_batch, chunks(dim)) rmsnorm scratch
-  DeviceBuffer tickets;     // (max_batch) rmsnorm's last-block tickets, kept zero
+  DeviceBuffer tickets;     // (max_batch) rmsnorm's last-block tickets, kept zero (folded norms leave them alone)
   DeviceBuffer xb_low, att_low, h_low;  // 16-bit copies for cuBLAS (fast mode)
   DeviceBuffer scores;                  // attention scratch
   DeviceBuffer k_cache, v_cache;        // (n_layers, context, kv_dim)
@@ -130,6 +130,7 @@ class CudaEngine final : public Engine {
  public:
   std::string decode_path_name() const;
   std::vector<int> attention_splits() const;
+  bool norm_folded() const { return fold_norm_ && decode_path_ == DecodePath::Kernels; }
   std::vector<std::pair<std::string, double>> phase_means() const;
   int64_t timed_steps() const { return clock_.steps; }
   double mean_step_us() const { return clock_.steps ? clock_.step_sum_us / double(clock_.steps) : 0.0; }
@@ -411,6 +412,7 @@ void CudaEngine::enqueue_logits(int64_t first, int64_t n_out, const cuda::Normed
   const int64_t dim = model_.config.dim, vocab = model_.config.vocab_size;
   const cuda::DeviceMatrix& lm = weights_.lm_head;
   if (normed != nullptr) {
+    if (first != 0 || n_out != 1) throw Error("cuda: a folded final norm serves one logits row");
     cuda::launch_combine(product_normed(lm, *normed, meter(4)), 1, state_.logits.as<float>(), launch_);
     return enqueue_summary(1);
   }
@@ -506,7 +508,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
       cuda::launch_qkv_rope(qkv, launch_);
       enqueue_attention(l, T, split);
     }
-    // x = x + attention output; xb = mlp norm of x.
+    // x = x + attention output; xb = mlp norm of x (folded: its ss partials).
     norm.add = product(lw.wo, s.att.as<float>(), s.att_low.get(), T, meter(1));
     norm.w = lw.ffn_norm.as<float>();
     norm.probe = probes ? s.probe.as<float>() : nullptr;
@@ -531,7 +533,8 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
       cuda::launch_swiglu(sw, launch_);
       norm.add = product(lw.down, s.h.as<float>(), s.h_low.get(), T);
     }
-    // x = x + mlp output; xb = the next layer's attention norm (or the final norm).
+    // x = x + mlp output; xb = the next layer's attention norm (or the final
+    // norm; folded: its ss partials).
     norm.w = l + 1 < c.n_layers ? w.layers[size_t(l) + 1].attn_norm.as<float>() : w.final_norm.as<float>();
     cuda::launch_residual_norm(norm, launch_);
     probe(probes, l, ProbePoint::MlpOut, s.probe.as<float>());
@@ -930,6 +933,11 @@ std::vector<int> CudaEngine::attention_splits() const {
 std::vector<int> cuda_attention_splits(const Engine& engine) {
   const auto* e = dynamic_cast<const CudaEngine*>(&engine);
   return e ? e->attention_splits() : std::vector<int>();
+}
+
+bool cuda_norm_folded(const Engine& engine) {
+  const auto* e = dynamic_cast<const CudaEngine*>(&engine);
+  return e != nullptr && e->norm_folded();
 }
 
 std::string cuda_decode_path(const Engine& engine) {

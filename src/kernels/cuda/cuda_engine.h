@@ -26,6 +26,11 @@ std::string cuda_decode_path(const Engine& engine);
 // REE_CUDA_ATTENTION_SPLIT=0) or for an engine that is not CUDA's.
 std::vector<int> cuda_attention_splits(const Engine& engine);
 
+// Whether the engine's decode steps leave each RMSNorm for the product that
+// consumes it to finish (cuda::NormedX): the kernel path outside fast mode,
+// unless REE_CUDA_NORM_FOLD=0; false for an engine that is not CUDA's.
+bool cuda_norm_folded(const Engine& engine);
+
 // With REE_CUDA_PHASE_TIMES=1, the persistent decode step stamps the GPU's
 // clock at every phase boundary: the mean duration of each kind of phase
 // (microseconds) and of the whole kernel, over `steps` decode steps. For

@@ -6,7 +6,10 @@
 //
 // Block: 4 warps = 4 groups of 32 rows, one chunk, TB tokens. The chunk of x
 // for those tokens is staged in shared memory (each x value is read by all
-// lanes at once: a broadcast). Each lane streams its own row's weights as
+// lanes at once: a broadcast); a decode step's block computes that chunk
+// itself from the previous kernel's output where the step leaves it
+// unfinished: SwiGLU of the gate|up partials (the down product) or RMSNorm
+// of x from its ss partials (NormedX: q|k|v, gate|up, lm_head). Each lane streams its own row's weights as
 // 16-byte units (gpu_layout.h), so a warp reads 512 contiguous bytes per
 // load; U units are loaded before the first is used, to keep enough bytes in
 // flight for the memory-bound decode step.
@@ -75,6 +78,7 @@ __device__ __forceinline__ void fma_unit(const uint4 u, float d, const float (*x
 // w (constant) is loaded before the kernel waits (normed_weights), x and the
 // partials after it, all at once: one round trip.
 constexpr int kNormedPerThread = kChunk / kThreads;
+static_assert(kChunk % kThreads == 0, "a block's threads cover its chunk of a normed x evenly");
 __device__ __forceinline__ void normed_weights(const NormedX& n, int64_t k0, int len, float (&w)[kNormedPerThread]) {
 #pragma unroll
   for (int j = 0; j < kNormedPerThread; ++j) {
@@ -159,12 +163,15 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
         if (i < full) buf[i] = __ldg(wp + int64_t(i) * 32);
     }
   }
+  // a normed x (one token only: the prefill kernels do not carry the code)
+  const bool normed = TB == 1 && p.normed.x != nullptr;
   float norm_w[kNormedPerThread] = {};
-  if (p.normed.x != nullptr) normed_weights(p.normed, k0, len, norm_w);
+  if constexpr (TB == 1)
+    if (normed) normed_weights(p.normed, k0, len, norm_w);
   wait_for_inputs();
-  if (p.normed.x != nullptr) {
-    stage_normed(p.normed, k0, len, norm_w, xs[0]);  // T == 1
-  } else {
+  if constexpr (TB == 1)
+    if (normed) stage_normed(p.normed, k0, len, norm_w, xs[0]);
+  if (!normed) {
     for (int i = threadIdx.x; i < TB * kChunk; i += kThreads) {
       const int t = i / kChunk, k = i % kChunk;
       float v = 0.0f;
