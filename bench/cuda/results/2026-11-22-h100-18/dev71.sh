@@ -1,0 +1,33 @@
+#!/bin/bash
+exec > >(tee $OUT/log.txt) 2>&1
+mkdir -p /opt/ree-deps; for f in .debs/*.deb; do dpkg -x $f /opt/ree-deps; done
+export LD_LIBRARY_PATH=/opt/ree-deps/usr/lib/x86_64-linux-gnu
+mkdir -p .gpubuild/old; tar xJf .gpubuild/bins10.tar.xz -C .gpubuild/old
+tar xJf .gpubuild/bins11.tar.xz -C .gpubuild
+B=.gpubuild/bin; O=.gpubuild/old/bin; M=/tmp/m
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+date +%T
+$B/ree synth --shape tinyllama-1.1b --dtype bf16 --out $M/tl --seed 7 >/dev/null 2>&1
+bench() {  # label, binary dir, env...
+  local label=$1; local bd=$2; shift 2
+  env "$@" timeout 25 $bd/ree-cuda-bench --model $M/tl --prompt-tokens ${PT:-128} --decode-tokens 256 --repeats 3 --modes reproducible --variants kernels/pdl1 --json > /tmp/b.json 2>/tmp/b.err
+  python3 -c "
+import json; d=json.load(open('/tmp/b.json'))
+for r in d['modes']: print('$label', 'PT=${PT:-128}', round(r['decode_tokens_per_s'],1), round(1e6/r['decode_tokens_per_s'],1), r['last_logits_hash'])
+" 2>/dev/null || { echo "$label FAILED"; tail -3 /tmp/b.err; }
+}
+for round in 1 2; do
+  bench old $O
+  bench new $B
+  bench new-nofold $B REE_CUDA_NORM_FOLD=0
+done
+PT=1500 bench old $O
+PT=1500 bench new $B
+date +%T
+timeout 200 $B/cuda_kernels ; echo "cuda_kernels rc=$?"
+timeout 100 $B/cuda_decode ; echo "cuda_decode rc=$?"
+date +%T
+timeout 400 $B/cuda_model ; echo "cuda_model rc=$?"
+date +%T
+timeout 200 $B/ree-cuda-check --model $M/tl --prompt-lengths 128,600 --chunks 0 --steps 100; echo "check rc=$?"
+date +%T
