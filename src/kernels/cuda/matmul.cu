@@ -9,9 +9,9 @@
 // lanes at once: a broadcast); a decode step's block computes that chunk
 // itself from the previous kernel's output where the step leaves it
 // unfinished: SwiGLU of the gate|up partials (the down product) or RMSNorm
-// of x from its ss partials (NormedX: q|k|v, gate|up, lm_head). Each lane streams its own row's weights as
-// 16-byte units (gpu_layout.h), so a warp reads 512 contiguous bytes per
-// load; U units are loaded before the first is used, to keep enough bytes in
+// of x from its ss partials (NormedX: q|k|v, gate|up, lm_head). Each lane
+// streams its own row's weights as 16-byte units (gpu_layout.h), so a warp
+// reads 512 contiguous bytes per load; U units are loaded before the first is used, to keep enough bytes in
 // flight for the memory-bound decode step.
 #include "kernels/cuda/device_common.cuh"
 #include "kernels/cuda/weight_units.cuh"
