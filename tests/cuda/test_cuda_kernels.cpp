@@ -250,7 +250,9 @@ TEST_CASE("one token's RoPE, cache write and attention in one kernel, from q|k|v
     int heads, kv_heads, hd;
   };
   for (Case cs : {Case{4, 2, 64}, Case{3, 1, 20}, Case{2, 1, 300}, Case{32, 4, 64}}) {
-    for (int64_t pos : {0, 255, 256, 600}) {
+    // the new key row in either pass of registers or past them (511, 512),
+    // the new value row in the first batch or in a later one (1500)
+    for (int64_t pos : {0, 255, 256, 511, 512, 600, 1500}) {
       CAPTURE(cs.heads);
       CAPTURE(cs.hd);
       CAPTURE(pos);
