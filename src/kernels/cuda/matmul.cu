@@ -133,6 +133,23 @@ __device__ __forceinline__ void stage_x(const MatmulParams& p, int64_t t0, int64
   }
 }
 
+// One token's acc = fma(w[e], x[e], acc) for a whole unit, e ascending, x
+// already in registers (fma_unit's operations for TB == 1).
+template <DType DT>
+__device__ __forceinline__ void fma_unit_x(const uint4 u, float d, const float4 (&x)[Unit<DT>::kElems / 4],
+                                           float& acc) {
+  constexpr int V = Unit<DT>::kElems;
+  float w[V];
+  Unit<DT>::unpack(u, d, w);
+#pragma unroll
+  for (int q = 0; q < V / 4; ++q) {
+    acc = __fmaf_rn(w[4 * q + 0], x[q].x, acc);
+    acc = __fmaf_rn(w[4 * q + 1], x[q].y, acc);
+    acc = __fmaf_rn(w[4 * q + 2], x[q].z, acc);
+    acc = __fmaf_rn(w[4 * q + 3], x[q].w, acc);
+  }
+}
+
 template <DType DT>
 __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
   if constexpr (DT == DType::Q8_0) return __half2float(__ushort_as_half(sp[(u / 2) * 32]));
@@ -227,15 +244,46 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   float acc[TB];
 #pragma unroll
   for (int t = 0; t < TB; ++t) acc[t] = 0.0f;
-  for (int u0 = 0; u0 < full; u0 += U) {
-    if (u0 > 0) {
+  if constexpr (TB == 1) {
+    // One token: x is read from shared memory one unit ahead of the unit's
+    // fmas (xr, a ring of two; U is even), so a load's latency hides behind
+    // the previous unit's chain instead of stalling it.
+    constexpr int Q = V / 4;  // float4s of x per unit
+    static_assert(V % 4 == 0 && U % 2 == 0, "whole float4s a unit, an even batch");
+    const float4* x4 = reinterpret_cast<const float4*>(xs[0]);
+    float4 xr[2][Q];
+    if (full > 0) {
+#pragma unroll
+      for (int q = 0; q < Q; ++q) xr[0][q] = x4[q];
+    }
+    for (int u0 = 0; u0 < full; u0 += U) {
+      if (u0 > 0) {
+#pragma unroll
+        for (int i = 0; i < U; ++i)
+          if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+      }
+#pragma unroll
+      for (int i = 0; i < U; ++i) {
+        const int u = u0 + i;
+        if (u >= full) break;
+        if (u + 1 < full) {
+#pragma unroll
+          for (int q = 0; q < Q; ++q) xr[(i + 1) % 2][q] = x4[(u + 1) * Q + q];
+        }
+        fma_unit_x<DT>(buf[i], unit_scale<DT>(sp, u), xr[i % 2], acc[0]);
+      }
+    }
+  } else {
+    for (int u0 = 0; u0 < full; u0 += U) {
+      if (u0 > 0) {
+#pragma unroll
+        for (int i = 0; i < U; ++i)
+          if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+      }
 #pragma unroll
       for (int i = 0; i < U; ++i)
-        if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+        if (u0 + i < full) fma_unit<DT, TB, true>(buf[i], unit_scale<DT>(sp, u0 + i), xs, (u0 + i) * V, V, acc);
     }
-#pragma unroll
-    for (int i = 0; i < U; ++i)
-      if (u0 + i < full) fma_unit<DT, TB, true>(buf[i], unit_scale<DT>(sp, u0 + i), xs, (u0 + i) * V, V, acc);
   }
   if (tail > 0)  // the last columns of a row whose length is not a multiple of V
     fma_unit<DT, TB, false>(__ldg(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, acc);
