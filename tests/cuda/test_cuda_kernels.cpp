@@ -55,7 +55,7 @@ TEST_CASE("matmul: every dtype, awkward N, K and T") {
   for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::Q8_0}) {
     CAPTURE(kernels::dtype_name(dtype));
     const std::vector<int64_t> ks = dtype == DType::Q8_0 ? std::vector<int64_t>{32, 256, 288, 1024, 2080}
-                                                         : std::vector<int64_t>{1, 31, 255, 256, 257, 1000, 2049};
+                                                         : std::vector<int64_t>{1, 5, 9, 31, 255, 256, 257, 261, 1000, 2049};
     for (int64_t K : ks)
       for (int64_t N : {1, 33, 100})
         for (int64_t T : {1, 3, 17}) {

@@ -11,8 +11,8 @@
 // unfinished: SwiGLU of the gate|up partials (the down product) or RMSNorm
 // of x from its ss partials (NormedX: q|k|v, gate|up, lm_head). Each lane
 // streams its own row's weights as 16-byte units (gpu_layout.h), so a warp
-// reads 512 contiguous bytes per load; U units are loaded before the first is used, to keep enough bytes in
-// flight for the memory-bound decode step.
+// reads 512 contiguous bytes per load; U units are loaded before the first
+// is used, to keep enough bytes in flight for the memory-bound decode step.
 #include "kernels/cuda/device_common.cuh"
 #include "kernels/cuda/weight_units.cuh"
 
@@ -104,10 +104,12 @@ __device__ __forceinline__ void stage_normed(const NormedX& n, int64_t k0, int l
 }
 
 // Prefill: this block's chunk of x for its TB tokens into xs (zero past len
-// and past T), loaded in batches of 8 values a thread, each batch in flight
-// before its stores. Left to the compiler, the loop went rolled once
-// matmul.cu grew, and each value cost a round trip: prefill (32 values a
-// thread) ran 14% slower (session 11, H100: 8,300 against 9,600 tok/s).
+// and past T; prefill products read x itself: SwiGLU and norms are finished
+// by a product only for one token), loaded in batches of 8 values a thread,
+// each batch in flight before its stores. Left to the compiler, the loop
+// went rolled once matmul.cu grew, and each value cost a round trip: prefill
+// (32 values a thread) ran 14% slower (session 11, H100: 8,300 against 9,600
+// tok/s).
 template <int TB>
 __device__ __forceinline__ void stage_x(const MatmulParams& p, int64_t t0, int64_t k0, int len, float (*xs)[kChunk]) {
   constexpr int kPer = TB * kChunk / kThreads;
