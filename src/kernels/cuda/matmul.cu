@@ -13,8 +13,7 @@
 // streams its own row's weights as 16-byte units (gpu_layout.h), so a warp
 // reads 512 contiguous bytes per load; U units are loaded before the first
 // is used, to keep enough bytes in flight for the memory-bound decode step.
-#include "kernels/cuda/device_common.cuh"
-#include "kernels/cuda/weight_units.cuh"
+#include "kernels/cuda/matmul_chain.cuh"
 
 namespace ree::cuda {
 namespace {
@@ -37,41 +36,6 @@ struct MatmulParams {
   NormedX normed;    // when set (one token), x = rmsnorm of normed.x, finished here
   int64_t zero = 0;  // always 0: a factor the compiler cannot fold (metered loads)
 };
-
-// Unit loads per batch: a whole chunk for one token (32 units of f16/bf16,
-// 16 of Q8_0; half a chunk of f32), so that each thread waits for memory
-// once per chunk; fewer when 16 tokens' accumulators are live.
-template <DType DT, int TB>
-struct Batch {
-  static constexpr int kUnits = TB > 1 ? 4 : (DT == DType::Q8_0 ? 16 : 32);
-};
-
-// acc[t] = fma(w[e], x[t][kb + e], acc[t]) for e < n, in e order.
-template <DType DT, int TB, bool FULL>
-__device__ __forceinline__ void fma_unit(const uint4 u, float d, const float (*xs)[kChunk], int kb, int n,
-                                         float (&acc)[TB]) {
-  constexpr int V = Unit<DT>::kElems;
-  float w[V];
-  Unit<DT>::unpack(u, d, w);
-#pragma unroll
-  for (int t = 0; t < TB; ++t) {
-    if constexpr (FULL) {
-      const float4* xv = reinterpret_cast<const float4*>(&xs[t][kb]);
-#pragma unroll
-      for (int q = 0; q < V / 4; ++q) {
-        const float4 x4 = xv[q];
-        acc[t] = __fmaf_rn(w[4 * q + 0], x4.x, acc[t]);
-        acc[t] = __fmaf_rn(w[4 * q + 1], x4.y, acc[t]);
-        acc[t] = __fmaf_rn(w[4 * q + 2], x4.z, acc[t]);
-        acc[t] = __fmaf_rn(w[4 * q + 3], x4.w, acc[t]);
-      }
-    } else {
-#pragma unroll
-      for (int e = 0; e < V; ++e)
-        if (e < n) acc[t] = __fmaf_rn(w[e], xs[t][kb + e], acc[t]);
-    }
-  }
-}
 
 // The block's chunk [k0, k0 + len) of one token's normed x, as rmsnorm.cu
 // computes it: inv from the ss partials added in order, then (x * inv) * w.
@@ -135,29 +99,6 @@ __device__ __forceinline__ void stage_x(const MatmulParams& p, int64_t t0, int64
   }
 }
 
-// One token's acc = fma(w[e], x[e], acc) for a whole unit, e ascending, x
-// already in registers (fma_unit's operations for TB == 1).
-template <DType DT>
-__device__ __forceinline__ void fma_unit_x(const uint4 u, float d, const float4 (&x)[Unit<DT>::kElems / 4],
-                                           float& acc) {
-  constexpr int V = Unit<DT>::kElems;
-  float w[V];
-  Unit<DT>::unpack(u, d, w);
-#pragma unroll
-  for (int q = 0; q < V / 4; ++q) {
-    acc = __fmaf_rn(w[4 * q + 0], x[q].x, acc);
-    acc = __fmaf_rn(w[4 * q + 1], x[q].y, acc);
-    acc = __fmaf_rn(w[4 * q + 2], x[q].z, acc);
-    acc = __fmaf_rn(w[4 * q + 3], x[q].w, acc);
-  }
-}
-
-template <DType DT>
-__device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
-  if constexpr (DT == DType::Q8_0) return __half2float(__ushort_as_half(sp[(u / 2) * 32]));
-  return 0.0f;
-}
-
 // METER > 0 (one token): the first batch's loads go out METER units at a time,
 // each group once every load of the previous group has landed. Why: blocks
 // launched early (PDL) load their first batch while the short kernel before
@@ -189,29 +130,7 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   // The first batch of weights does not depend on any kernel: load it
   // before waiting for the previous kernel to finish.
   uint4 buf[U];
-  if (active) {
-    if constexpr (METER > 0) {
-      // offset is always 0, but it is computed from every value the group
-      // loaded, so no load of the next group can leave before all of them
-      // have landed (p.zero is a parameter: the compiler cannot fold it).
-      int64_t offset = 0;
-#pragma unroll
-      for (int b = 0; b < U; b += METER) {
-        uint32_t landed = 0;
-#pragma unroll
-        for (int i = b; i < b + METER && i < U; ++i)
-          if (i < full) {
-            buf[i] = __ldg(wp + offset + int64_t(i) * 32);
-            landed ^= buf[i].x;
-          }
-        offset = int64_t(landed) * p.zero;
-      }
-    } else {
-#pragma unroll
-      for (int i = 0; i < U; ++i)
-        if (i < full) buf[i] = __ldg(wp + int64_t(i) * 32);
-    }
-  }
+  if (active) load_first_batch<DT, U, METER>(buf, wp, full, p.zero);
   // a normed x (one token only: the prefill kernels do not carry the code)
   const bool normed = TB == 1 && p.normed.x != nullptr;
   float norm_w[kNormedPerThread] = {};
@@ -244,53 +163,20 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   if (!active) return;
 
   float acc[TB];
-#pragma unroll
-  for (int t = 0; t < TB; ++t) acc[t] = 0.0f;
   if constexpr (TB == 1) {
-    // One token: x is read from shared memory one unit ahead of the unit's
-    // fmas (xr, a ring of two; U is even), so a load's latency hides behind
-    // the previous unit's chain instead of stalling it: +4% decode on an H100
-    // (session 11). Three units ahead made the bf16 kernel 196 registers, two
-    // blocks an SM instead of three, and the step 15% slower.
-    constexpr int Q = V / 4;  // float4s of x per unit
-    static_assert(V % 4 == 0 && U % 2 == 0, "whole float4s a unit, an even batch");
-    const float4* x4 = reinterpret_cast<const float4*>(xs[0]);
-    float4 xr[2][Q];
-    if (full > 0) {
-#pragma unroll
-      for (int q = 0; q < Q; ++q) xr[0][q] = x4[q];
-    }
-    for (int u0 = 0; u0 < full; u0 += U) {
-      if (u0 > 0) {
-#pragma unroll
-        for (int i = 0; i < U; ++i)
-          if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
-      }
-#pragma unroll
-      for (int i = 0; i < U; ++i) {
-        const int u = u0 + i;
-        if (u >= full) break;
-        if (u + 1 < full) {
-#pragma unroll
-          for (int q = 0; q < Q; ++q) xr[(i + 1) % 2][q] = x4[(u + 1) * Q + q];
-        }
-        fma_unit_x<DT>(buf[i], unit_scale<DT>(sp, u), xr[i % 2], acc[0]);
-      }
-    }
+    acc[0] = chain_one_token<DT, U>(buf, wp, sp, xs, full, tail);
   } else {
-    for (int u0 = 0; u0 < full; u0 += U) {
-      if (u0 > 0) {
 #pragma unroll
-        for (int i = 0; i < U; ++i)
-          if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
-      }
+    for (int t = 0; t < TB; ++t) acc[t] = 0.0f;
+    for (int u0 = 0; u0 < full; u0 += U) {
+      if (u0 > 0) load_batch(buf, wp, u0, full);
 #pragma unroll
       for (int i = 0; i < U; ++i)
         if (u0 + i < full) fma_unit<DT, TB, true>(buf[i], unit_scale<DT>(sp, u0 + i), xs, (u0 + i) * V, V, acc);
     }
+    if (tail > 0)  // the last columns of a row whose length is not a multiple of V
+      fma_unit<DT, TB, false>(__ldg(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, acc);
   }
-  if (tail > 0)  // the last columns of a row whose length is not a multiple of V
-    fma_unit<DT, TB, false>(__ldg(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, acc);
 
   const int64_t row = g * 32 + lane;
   if (row >= p.rows) return;
@@ -303,18 +189,6 @@ template <DType DT, int TB, int METER = 0>
 void launch_typed(const MatmulParams& p, const Launch& launch) {
   const dim3 grid(blocks_for(p.T, TB), blocks_for(p.groups, kWarpsPerBlock), unsigned(p.chunks));
   launch_kernel(matmul_partials_kernel<DT, TB, METER>, grid, dim3(kThreads), 0, launch, p);
-}
-
-// body.template operator()<DT>() for the weights' dtype: matmul.cu's one
-// switch from the runtime dtype to the kernels' template argument.
-template <class Body>
-void with_dtype(DType dtype, const Body& body) {
-  switch (dtype) {
-    case DType::F32: return body.template operator()<DType::F32>();
-    case DType::F16: return body.template operator()<DType::F16>();
-    case DType::BF16: return body.template operator()<DType::BF16>();
-    case DType::Q8_0: return body.template operator()<DType::Q8_0>();
-  }
 }
 
 // Prefill: kPrefillTokens tokens a thread.
