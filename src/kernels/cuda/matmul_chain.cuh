@@ -1,12 +1,14 @@
 #pragma once
 // The chain of repro-v1's dot product for one weight row per lane and one
 // 256-column chunk: acc = fma(w[k], x[k], acc), k ascending, x in shared
-// memory. Shared by the products that run it for one token (matmul.cu, and
-// qkv_rope_product.cu, which finishes whole values in a block) and, for the
-// unit arithmetic, by prefill's token blocks. Weights stream as 16-byte units
-// of the GPU layout (gpu_layout.h): lane l of a warp reads unit u of its row
-// at wp + u * 32, so a warp reads 512 contiguous bytes a load.
+// memory: what matmul.cu's one-token products run, and, for the unit
+// arithmetic, its prefill token blocks; kept apart so that a kernel that
+// finishes whole values (bench/cuda/qkv-rope-product.patch) runs the same
+// code. Weights stream as 16-byte units of the GPU layout (gpu_layout.h):
+// lane l of a warp reads unit u of its row at wp + u * 32, so a warp reads
+// 512 contiguous bytes a load.
 #include "kernels/cuda/device_common.cuh"
+#include "kernels/cuda/gpu_layout.h"
 #include "kernels/cuda/weight_units.cuh"
 
 namespace ree::cuda {
@@ -146,7 +148,7 @@ __device__ __forceinline__ float chain_one_token(uint4 (&buf)[U], const uint4* w
   return acc;
 }
 
-// body.template operator()<DT>() for the weights' dtype: the products' one
+// body.template operator()<DT>() for the weights' dtype: matmul.cu's one
 // switch from the runtime dtype to the kernels' template argument.
 template <class Body>
 void with_dtype(kernels::DType dtype, const Body& body) {

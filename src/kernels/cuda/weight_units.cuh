@@ -1,6 +1,6 @@
 #pragma once
 // One 16-byte unit of a GPU-layout weight row (gpu_layout.h) as exact f32
-// values: shared by the matrix-product kernels (matmul.cu, block_product.cuh).
+// values: shared by the matrix-product kernels (matmul_chain.cuh, block_product.cuh).
 // Every conversion is exact (repro-v1: stored weights become f32 before any
 // arithmetic).
 #include <cuda_fp16.h>
