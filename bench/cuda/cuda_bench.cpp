@@ -42,6 +42,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 struct ModeFigures {
   std::string mode, variant, decode_path;
   double prefill_tps = 0, decode_tps = 0, decode_topk_tps = 0;
+  double graph_step_us = 0;  // the decode graph alone, replayed back to back (cuda_replay_decode_graph_us)
   uint64_t last_hash = 0;
 };
 
@@ -124,6 +125,7 @@ ModeFigures bench_mode(const Model& model, kernels::Mode mode, const Variant& va
     }
     const double decode = double(decode_tokens) / seconds_since(t0);
     fig.last_hash = fr.logits_hash.back();
+    const double graph_us = cuda_replay_decode_graph_us(*engine, int(decode_tokens));
     t0 = std::chrono::steady_clock::now();
     for (int64_t i = 0; i < decode_tokens; ++i) {
       const int32_t one[1] = {token};
@@ -135,6 +137,7 @@ ModeFigures bench_mode(const Model& model, kernels::Mode mode, const Variant& va
     fig.prefill_tps = std::max(fig.prefill_tps, prefill);
     fig.decode_tps = std::max(fig.decode_tps, decode);
     fig.decode_topk_tps = std::max(fig.decode_topk_tps, decode_topk);
+    if (graph_us > 0 && (fig.graph_step_us == 0 || graph_us < fig.graph_step_us)) fig.graph_step_us = graph_us;
   }
   return fig;
 }
@@ -281,6 +284,7 @@ int main(int argc, char** argv) {
       rows.push_back({{"mode", f.mode}, {"variant", f.variant}, {"decode_path", f.decode_path},
                       {"prefill_tokens_per_s", f.prefill_tps}, {"decode_tokens_per_s", f.decode_tps},
                       {"decode_topk8_tokens_per_s", f.decode_topk_tps}, {"roofline_ratio", f.decode_tps / roofline_tps},
+                      {"graph_step_us", f.graph_step_us},
                       {"last_logits_hash", f.last_hash}});
     nlohmann::json out = {
         {"device", cuda_device_status()}, {"model", model.identity.name}, {"dtype", kernels::dtype_name(dt)},

@@ -110,29 +110,62 @@ __device__ __forceinline__ float chain_key_columns(float acc, const float* qs, i
 
 // One stretch of a chunk's chain over n positions, k ascending: o[d]'s,
 // acc = fma(e[k], v[k * hd], acc), or (kSum) S's, acc = acc + e[k]. e and v
-// are in shared memory. e is read four positions a load (after up to three
-// single ones to reach a 16-byte boundary), and with hd known at compile
-// time (kHd) v's addresses are constant offsets: fewer shared-memory
-// instructions a position. One load per value and a computed address for
-// each v took 15 cycles a position (timeline-decode-step.patch).
+// are in shared memory. The chain's only dependency is acc, so its loads
+// go out a batch ahead: e four positions a load (after up to three single
+// ones to reach a 16-byte boundary) and v one a position, batch b + 1
+// requested before batch b's fmas, in two register sets. With hd known at
+// compile time (kHd) v's addresses are constant offsets. Loading each
+// batch right before its fmas (eight positions, unrolled twice) left
+// 1.9 us between the value batch and the end of chunk 0's chain in session
+// 11's timeline (timeline-decode-step.patch), several times the fmas' own
+// latency.
+namespace chain_detail {
+inline constexpr int kBatch = 16;  // positions a register set holds
+struct Batch {
+  float4 e[kBatch / 4];
+  float v[kBatch];
+};
+template <bool kSum, int kHd>
+__device__ __forceinline__ void load_batch(Batch& b, const float* e, const float* v, int k, int stride) {
+#pragma unroll
+  for (int i = 0; i < kBatch / 4; ++i) b.e[i] = *reinterpret_cast<const float4*>(e + k + 4 * i);
+  if constexpr (!kSum) {
+    const float* vk = v + int64_t(k) * (kHd > 0 ? kHd : stride);
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) b.v[i] = vk[i * (kHd > 0 ? kHd : stride)];
+  }
+}
+template <bool kSum>
+__device__ __forceinline__ float chain_batch(float acc, const Batch& b) {
+#pragma unroll
+  for (int i = 0; i < kBatch / 4; ++i) {
+    const float ek[4] = {b.e[i].x, b.e[i].y, b.e[i].z, b.e[i].w};
+#pragma unroll
+    for (int j = 0; j < 4; ++j) acc = kSum ? __fadd_rn(acc, ek[j]) : __fmaf_rn(ek[j], b.v[4 * i + j], acc);
+  }
+  return acc;
+}
+}  // namespace chain_detail
+
 template <bool kSum, int kHd = 0>
 __device__ __forceinline__ float chain_positions(float acc, const float* e, const float* v, int n, int hd) {
+  using namespace chain_detail;
   const int stride = kHd > 0 ? kHd : hd;
   auto step = [&](float acc, float ek, int k) { return kSum ? __fadd_rn(acc, ek) : __fmaf_rn(ek, v[k * stride], acc); };
   int k = 0;
   for (; k < n && (reinterpret_cast<uintptr_t>(e + k) & 15) != 0; ++k) acc = step(acc, e[k], k);
-#pragma unroll 2
-  for (; k + 8 <= n; k += 8) {
-    const float4 e0 = *reinterpret_cast<const float4*>(e + k);
-    const float4 e1 = *reinterpret_cast<const float4*>(e + k + 4);
-    acc = step(acc, e0.x, k);
-    acc = step(acc, e0.y, k + 1);
-    acc = step(acc, e0.z, k + 2);
-    acc = step(acc, e0.w, k + 3);
-    acc = step(acc, e1.x, k + 4);
-    acc = step(acc, e1.y, k + 5);
-    acc = step(acc, e1.z, k + 6);
-    acc = step(acc, e1.w, k + 7);
+  // Invariant at the loop's top: when k + kBatch <= n, set a holds batch k.
+  Batch a, b;
+  if (k + kBatch <= n) load_batch<kSum, kHd>(a, e, v, k, stride);
+  for (; k + 2 * kBatch <= n; k += 2 * kBatch) {
+    load_batch<kSum, kHd>(b, e, v, k + kBatch, stride);
+    acc = chain_batch<kSum>(acc, a);
+    if (k + 3 * kBatch <= n) load_batch<kSum, kHd>(a, e, v, k + 2 * kBatch, stride);
+    acc = chain_batch<kSum>(acc, b);
+  }
+  if (k + kBatch <= n) {
+    acc = chain_batch<kSum>(acc, a);
+    k += kBatch;
   }
   for (; k < n; ++k) acc = step(acc, e[k], k);
   return acc;

@@ -134,6 +134,7 @@ class CudaEngine final : public Engine {
   std::vector<std::pair<std::string, double>> phase_means() const;
   int64_t timed_steps() const { return clock_.steps; }
   double mean_step_us() const { return clock_.steps ? clock_.step_sum_us / double(clock_.steps) : 0.0; }
+  double replay_decode_graph_us(int n);
 
  private:
   float* k_cache_at(int layer) const { return state_.k_cache.as<float>() + int64_t(layer) * context_ * kv_dim_; }
@@ -801,6 +802,29 @@ void CudaEngine::run_decode_graph(int split) {
   check(cudaGraphLaunch(decode_graph, stream_), "cudaGraphLaunch");
 }
 
+// The last decode step's graph launched n times back to back, with no copy
+// and no host work between them: the mean GPU time of a step (µs). The
+// graph reads the token and position that the last forward() copied, so
+// each replay recomputes that step and rewrites its cache row with the
+// same bits.
+double CudaEngine::replay_decode_graph_us(int n) {
+  if (pos_ < 1 || n < 1) return 0.0;
+  const int split = attention_split(pos_ - 1, 1);
+  if (decode_graphs_[split] == nullptr) return 0.0;
+  cudaEvent_t start = nullptr, stop = nullptr;
+  check(cudaEventCreate(&start), "cudaEventCreate");
+  check(cudaEventCreate(&stop), "cudaEventCreate");
+  check(cudaEventRecord(start, stream_), "cudaEventRecord");
+  for (int i = 0; i < n; ++i) run_decode_graph(split);
+  check(cudaEventRecord(stop, stream_), "cudaEventRecord");
+  check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return 1000.0 * double(ms) / double(n);
+}
+
 ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const ForwardRequest& request) {
   const ModelConfig& c = model_.config;
   CudaState& s = state_;
@@ -943,6 +967,11 @@ bool cuda_norm_folded(const Engine& engine) {
 std::string cuda_decode_path(const Engine& engine) {
   const auto* e = dynamic_cast<const CudaEngine*>(&engine);
   return e ? e->decode_path_name() : std::string();
+}
+
+double cuda_replay_decode_graph_us(Engine& engine, int n) {
+  auto* e = dynamic_cast<CudaEngine*>(&engine);
+  return e ? e->replay_decode_graph_us(n) : 0.0;
 }
 
 CudaPhaseTimes cuda_decode_phase_times(const Engine& engine) {

@@ -42,6 +42,12 @@ struct CudaPhaseTimes {
 };
 CudaPhaseTimes cuda_decode_phase_times(const Engine& engine);
 
+// The engine's last decode-step graph launched n times back to back (no
+// copies, no host work between launches): its mean GPU time in µs, for
+// ree-cuda-bench to set beside a whole forward() call's. 0 when no decode
+// graph has run yet or for an engine that is not CUDA's.
+double cuda_replay_decode_graph_us(Engine& engine, int n);
+
 // For `ree info`: "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB), driver
 // 13.0, CUDA runtime 13.0", or "built, no GPU visible: <reason>".
 std::string cuda_device_status();
