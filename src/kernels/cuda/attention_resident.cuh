@@ -118,7 +118,10 @@ __device__ __forceinline__ float chain_key_columns(float acc, const float* qs, i
 // batch right before its fmas (eight positions, unrolled twice) left
 // 1.9 us between the value batch and the end of chunk 0's chain in session
 // 11's timeline (timeline-decode-step.patch), several times the fmas' own
-// latency.
+// latency. kAhead = false keeps that older form, eight positions loaded
+// right before their fmas, for a caller whose registers are scarce: the
+// streamed decode step (stream_step.cu, 168 registers a thread) spilled
+// three times as much with the two register sets.
 namespace chain_detail {
 inline constexpr int kBatch = 16;  // positions a register set holds
 struct Batch {
@@ -147,25 +150,41 @@ __device__ __forceinline__ float chain_batch(float acc, const Batch& b) {
 }
 }  // namespace chain_detail
 
-template <bool kSum, int kHd = 0>
+template <bool kSum, int kHd = 0, bool kAhead = true>
 __device__ __forceinline__ float chain_positions(float acc, const float* e, const float* v, int n, int hd) {
   using namespace chain_detail;
   const int stride = kHd > 0 ? kHd : hd;
   auto step = [&](float acc, float ek, int k) { return kSum ? __fadd_rn(acc, ek) : __fmaf_rn(ek, v[k * stride], acc); };
   int k = 0;
   for (; k < n && (reinterpret_cast<uintptr_t>(e + k) & 15) != 0; ++k) acc = step(acc, e[k], k);
-  // Invariant at the loop's top: when k + kBatch <= n, set a holds batch k.
-  Batch a, b;
-  if (k + kBatch <= n) load_batch<kSum, kHd>(a, e, v, k, stride);
-  for (; k + 2 * kBatch <= n; k += 2 * kBatch) {
-    load_batch<kSum, kHd>(b, e, v, k + kBatch, stride);
-    acc = chain_batch<kSum>(acc, a);
-    if (k + 3 * kBatch <= n) load_batch<kSum, kHd>(a, e, v, k + 2 * kBatch, stride);
-    acc = chain_batch<kSum>(acc, b);
-  }
-  if (k + kBatch <= n) {
-    acc = chain_batch<kSum>(acc, a);
-    k += kBatch;
+  if constexpr (kAhead) {
+    // Invariant at the loop's top: when k + kBatch <= n, set a holds batch k.
+    Batch a, b;
+    if (k + kBatch <= n) load_batch<kSum, kHd>(a, e, v, k, stride);
+    for (; k + 2 * kBatch <= n; k += 2 * kBatch) {
+      load_batch<kSum, kHd>(b, e, v, k + kBatch, stride);
+      acc = chain_batch<kSum>(acc, a);
+      if (k + 3 * kBatch <= n) load_batch<kSum, kHd>(a, e, v, k + 2 * kBatch, stride);
+      acc = chain_batch<kSum>(acc, b);
+    }
+    if (k + kBatch <= n) {
+      acc = chain_batch<kSum>(acc, a);
+      k += kBatch;
+    }
+  } else {
+#pragma unroll 2
+    for (; k + 8 <= n; k += 8) {
+      const float4 e0 = *reinterpret_cast<const float4*>(e + k);
+      const float4 e1 = *reinterpret_cast<const float4*>(e + k + 4);
+      acc = step(acc, e0.x, k);
+      acc = step(acc, e0.y, k + 1);
+      acc = step(acc, e0.z, k + 2);
+      acc = step(acc, e0.w, k + 3);
+      acc = step(acc, e1.x, k + 4);
+      acc = step(acc, e1.y, k + 5);
+      acc = step(acc, e1.z, k + 6);
+      acc = step(acc, e1.w, k + 7);
+    }
   }
   for (; k < n; ++k) acc = step(acc, e[k], k);
   return acc;
@@ -188,7 +207,7 @@ inline constexpr int kSumGroupThreads = 64;
 inline constexpr int kSumGroups = kAttentionThreads / kSumGroupThreads - 1;
 static_assert(kSumGroupThreads >= kResidentMaxHeadDim, "a group holds one thread per value of a head");
 static_assert(kSumGroups >= 1, "at least one group for the o chains beside the S group");
-template <class Sync, class Issue>
+template <class Sync, bool kAhead, class Issue>
 __device__ __forceinline__ void chunk_sums_in_parallel(const float* scores, const float* vbuf, int vrows, int64_t npos,
                                                        int hd, float* parts, Issue& issue_values) {
   const int tid = int(threadIdx.x);
@@ -208,9 +227,9 @@ __device__ __forceinline__ void chunk_sums_in_parallel(const float* scores, cons
         const float acc = a == c * kChunk ? 0.0f : *part;
         const float* e = scores + a;
         const float* v = vbuf + (a - p0) * hd + d;
-        *part = sums_s     ? chain_positions<true>(acc, e, v, int(b - a), hd)
-                : hd == 64 ? chain_positions<false, 64>(acc, e, v, int(b - a), hd)
-                           : chain_positions<false>(acc, e, v, int(b - a), hd);
+        *part = sums_s     ? chain_positions<true, 0, kAhead>(acc, e, v, int(b - a), hd)
+                : hd == 64 ? chain_positions<false, 64, kAhead>(acc, e, v, int(b - a), hd)
+                           : chain_positions<false, 0, kAhead>(acc, e, v, int(b - a), hd);
       }
     }
     Sync::sync();  // the batch has been read, and the parts written
@@ -232,8 +251,8 @@ __device__ __forceinline__ float fold_chunk_parts(const float* parts, int64_t np
 // threads (Sync's) call it. parts: chunk_parts_floats(npos, hd) floats of
 // shared memory for the chunks' sums (chunk_sums_in_parallel). pre: when not
 // null, the key and value rows the caller loaded already (Preloaded, with
-// the same vbuf and vrows).
-template <class Sync>
+// the same vbuf and vrows). kChainsAhead: chain_positions' kAhead.
+template <class Sync, bool kChainsAhead = true>
 __device__ __forceinline__ void attend_row_resident(const float* qs, float* scores, float* vbuf, int vrows, float* red,
                                                     float* parts, const float* kb, const float* vb, int64_t kv_dim,
                                                     int64_t npos, int hd, const AttentionRowOut& out,
@@ -285,7 +304,7 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
   for (int64_t j = tid; j < npos; j += kAttentionThreads) scores[j] = kernels::contract_expf(__fsub_rn(scores[j], m));
 
   // o[d] and S: one chain per 256-chunk of positions, chunks folded left to right
-  chunk_sums_in_parallel<Sync>(scores, vbuf, vrows, npos, hd, parts, issue_values);
+  chunk_sums_in_parallel<Sync, kChainsAhead>(scores, vbuf, vrows, npos, hd, parts, issue_values);
   const int s_thread = hd < kAttentionThreads ? hd : kAttentionThreads - 1;
   const float o = tid < hd ? fold_chunk_parts(parts, npos, hd, tid) : 0.0f;
   const float total = tid == s_thread ? fold_chunk_parts(parts, npos, hd, hd) : 0.0f;

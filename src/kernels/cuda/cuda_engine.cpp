@@ -99,10 +99,14 @@ class CudaEngine final : public Engine {
   std::string device_description() const override { return description_; }
   int64_t position() const override { return pos_; }
   int64_t context() const override { return context_; }
-  void reset() override { pos_ = 0; }
+  void reset() override {
+    pos_ = 0;
+    last_decode_split_ = -1;
+  }
   void rewind(int64_t pos) override {
     if (pos < 0 || pos > pos_) throw Error("rewind past the cached positions");
     pos_ = pos;
+    last_decode_split_ = -1;
   }
   ForwardResult forward(std::span<const int32_t> tokens, const ForwardRequest& request) override;
   uint64_t kv_state_hash() const override;
@@ -161,6 +165,10 @@ class CudaEngine final : public Engine {
   int64_t partial_capacity_ = 0;  // floats in state_.partials
   int64_t attention_rows_ = 0;    // query rows per attention launch
   int64_t pos_ = 0;
+  // The graph the last forward() ran (its attention split), -1 when that
+  // call ran none or the cache was reset or rewound since: what
+  // replay_decode_graph_us may replay.
+  int last_decode_split_ = -1;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
   bool fused_rope_attention_ = false;  // one token: RoPE, cache write and attention in one kernel
   // One token without probes: each norm's consumer product finishes it
@@ -802,26 +810,28 @@ void CudaEngine::run_decode_graph(int split) {
   check(cudaGraphLaunch(decode_graph, stream_), "cudaGraphLaunch");
 }
 
-// The last decode step's graph launched n times back to back, with no copy
-// and no host work between them: the mean GPU time of a step (µs). The
-// graph reads the token and position that the last forward() copied, so
-// each replay recomputes that step and rewrites its cache row with the
-// same bits.
+// The last forward() call's decode graph launched n times back to back,
+// with no copy and no host work between them: the mean GPU time of a step
+// (µs), or 0 when that call ran no graph. The graph reads the token and
+// position that the call copied, so each replay recomputes that step and
+// rewrites its cache row with the same bits.
 double CudaEngine::replay_decode_graph_us(int n) {
-  if (pos_ < 1 || n < 1) return 0.0;
-  const int split = attention_split(pos_ - 1, 1);
-  if (decode_graphs_[split] == nullptr) return 0.0;
-  cudaEvent_t start = nullptr, stop = nullptr;
-  check(cudaEventCreate(&start), "cudaEventCreate");
-  check(cudaEventCreate(&stop), "cudaEventCreate");
-  check(cudaEventRecord(start, stream_), "cudaEventRecord");
-  for (int i = 0; i < n; ++i) run_decode_graph(split);
-  check(cudaEventRecord(stop, stream_), "cudaEventRecord");
-  check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+  if (last_decode_split_ < 0 || n < 1) return 0.0;
+  struct Events {  // destroyed on every path out
+    cudaEvent_t start = nullptr, stop = nullptr;
+    ~Events() {
+      if (start) cudaEventDestroy(start);
+      if (stop) cudaEventDestroy(stop);
+    }
+  } ev;
+  check(cudaEventCreate(&ev.start), "cudaEventCreate");
+  check(cudaEventCreate(&ev.stop), "cudaEventCreate");
+  check(cudaEventRecord(ev.start, stream_), "cudaEventRecord");
+  for (int i = 0; i < n; ++i) run_decode_graph(last_decode_split_);
+  check(cudaEventRecord(ev.stop, stream_), "cudaEventRecord");
+  check(cudaEventSynchronize(ev.stop), "cudaEventSynchronize");
   float ms = 0;
-  check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
-  cudaEventDestroy(start);
-  cudaEventDestroy(stop);
+  check(cudaEventElapsedTime(&ms, ev.start, ev.stop), "cudaEventElapsedTime");
   return 1000.0 * double(ms) / double(n);
 }
 
@@ -838,6 +848,7 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
     if (tokens[size_t(t)] < 0 || tokens[size_t(t)] >= c.vocab_size)
       throw Error("token id " + std::to_string(tokens[size_t(t)]) + " outside the vocabulary");
 
+  last_decode_split_ = -1;  // the device's token and position are about to change
   std::memcpy(s.host_tokens.as<int32_t>(), tokens.data(), sizeof(int32_t) * size_t(T));
   *s.host_pos0.as<int64_t>() = pos0;
   check(cudaMemcpyAsync(s.tokens.get(), s.host_tokens.as<int32_t>(), sizeof(int32_t) * size_t(T),
@@ -854,6 +865,7 @@ ForwardResult CudaEngine::forward(std::span<const int32_t> tokens, const Forward
   const int split = attention_split(pos0, T);
   if (T == 1 && !request.probes) {
     run_decode_graph(split);
+    last_decode_split_ = split;
   } else {
     ProbeSink sink;
     if (request.probes) {

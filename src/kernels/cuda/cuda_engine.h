@@ -42,10 +42,11 @@ struct CudaPhaseTimes {
 };
 CudaPhaseTimes cuda_decode_phase_times(const Engine& engine);
 
-// The engine's last decode-step graph launched n times back to back (no
-// copies, no host work between launches): its mean GPU time in µs, for
-// ree-cuda-bench to set beside a whole forward() call's. 0 when no decode
-// graph has run yet or for an engine that is not CUDA's.
+// The decode-step graph that the engine's last forward() call ran, launched
+// n times back to back (no copies, no host work between launches): its mean
+// GPU time in µs, for ree-cuda-bench to set beside a whole forward() call's.
+// 0 when that call ran no graph (a prompt, probes), after reset() or
+// rewind(), or for an engine that is not CUDA's.
 double cuda_replay_decode_graph_us(Engine& engine, int n);
 
 // For `ree info`: "NVIDIA H100 80GB HBM3 (sm_90, 132 SMs, 79.1 GiB), driver

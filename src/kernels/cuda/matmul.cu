@@ -108,6 +108,9 @@ __device__ __forceinline__ void stage_x(const MatmulParams& p, int64_t t0, int64
 // of loads issued, 264-303 ns with 4 MB, 611-699 ns with 6.5-8.6 MB). A
 // whole first batch is 64 KB a block, up to 26 MB over the GPU. The order of
 // the arithmetic is untouched.
+// Registers: ptxas gives the one-token kernels 168 a thread today (three
+// blocks an SM), which attention_resident_kernel's cap (attention.cu)
+// assumes, so that one of these blocks fits beside a resident attention row.
 template <DType DT, int TB, int METER>
 __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulParams p) {
   constexpr int V = Unit<DT>::kElems;

@@ -281,9 +281,11 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
     const float* vb = L.v_cache + int64_t(kvh) * hd;
     if (resident_attention_fits(hd, pos + 1, a.score_cap, a.value_rows)) {
       float* scores = raw;  // raw has been read
-      attend_row_resident<ConsumerSync>(qs, scores, scores + a.score_cap, a.value_rows, red,
-                                        scores + a.score_cap + int64_t(a.value_rows) * hd, kb, vb, kv_dim, pos + 1,
-                                        hd, AttentionRowOut{d.att + int64_t(h) * hd});
+      // the chains without register sets ahead (chain_positions): this
+      // kernel's 168 registers made them spill
+      attend_row_resident<ConsumerSync, false>(qs, scores, scores + a.score_cap, a.value_rows, red,
+                                               scores + a.score_cap + int64_t(a.value_rows) * hd, kb, vb, kv_dim,
+                                               pos + 1, hd, AttentionRowOut{d.att + int64_t(h) * hd});
     } else {
       attend_row<ConsumerSync>(qs, raw, red, kb, vb, kv_dim, pos + 1, hd, a.attention_tile,
                                d.scores + int64_t(h) * d.context, AttentionRowOut{d.att + int64_t(h) * hd});
