@@ -326,6 +326,43 @@ TEST_CASE("probes, full logits and teacher forcing match the CPU") {
   CHECK(gpu->kv_state_hash() == cpu->kv_state_hash());
 }
 
+TEST_CASE("replaying the decode graph (ree-cuda-bench's graph_step_us) leaves later steps' bits as they were") {
+  const auto tm = cuda_test::make_model(DType::BF16, cuda_test::ModelShape{}, 31);
+  const Model& m = tm->model;
+  const std::vector<int32_t> prompt = prompt_of(m, 30, 5);
+  EngineOptions o;
+  o.context = 256;
+  o.max_batch = 64;
+  o.threads = 2;
+  auto cpu = make_engine(m, o);
+  o.device = Device::Cuda;
+  auto plain = make_engine(m, o);
+  auto replayed = make_engine(m, o);
+  CHECK(cuda_replay_decode_graph_us(*cpu, 2) == 0.0);  // not a CUDA engine
+  CHECK(cuda_replay_decode_graph_us(*replayed, 2) == 0.0);  // no forward() yet
+  const ForwardResult first = cpu->forward(prompt, ForwardRequest{});
+  plain->forward(prompt, ForwardRequest{});
+  replayed->forward(prompt, ForwardRequest{});
+  CHECK(cuda_replay_decode_graph_us(*replayed, 2) == 0.0);  // a prompt runs no graph
+  int32_t token = first.argmax.back();
+  for (int step = 0; step < 20; ++step) {
+    CAPTURE(step);
+    const int32_t one[1] = {token};
+    const ForwardResult c = cpu->forward(one, ForwardRequest{});
+    const ForwardResult p = plain->forward(one, ForwardRequest{});
+    const ForwardResult r = replayed->forward(one, ForwardRequest{});
+    CHECK(cuda_replay_decode_graph_us(*replayed, 3) > 0.0);
+    CHECK(p.logits_hash == c.logits_hash);
+    CHECK(r.logits_hash == c.logits_hash);
+    CHECK(r.argmax == c.argmax);
+    token = c.argmax.back();
+  }
+  CHECK(replayed->kv_state_hash() == cpu->kv_state_hash());
+  CHECK(plain->kv_state_hash() == cpu->kv_state_hash());
+  replayed->rewind(replayed->position() - 1);
+  CHECK(cuda_replay_decode_graph_us(*replayed, 2) == 0.0);  // the device's inputs are no longer the cache's
+}
+
 TEST_CASE("fast mode runs (cuBLAS) and stays close to reproducible") {
   const cuda_test::ModelShape shape;
   for (DType dtype : {DType::BF16, DType::F32, DType::Q8_0}) {
