@@ -158,8 +158,8 @@ __global__ void __launch_bounds__(kAttentionThreads, 1) attention_kernel(const A
 // registers a thread, so that one block of a product (4 warps at 168, the
 // products' budget for three blocks an SM) fits beside it. At 173 registers
 // the kernel left a product no room on its SM until it ended. Measured on an
-// H100 (docs/cuda.md, session 13): decode +0.6% at 128-384 positions, the
-// graph's step 1.3% shorter; no spills.
+// H100 (docs/cuda.md, session 13): the decode graph's step 1.2% shorter in
+// two calls, decode tok/s +0.6% in one and a tie in the other; no spills.
 __global__ void __maxnreg__(168) attention_resident_kernel(const AttentionArgs a, const AttentionLayout l) {
   attention_block<true>(a, l);
 }
