@@ -289,6 +289,16 @@ TEST_CASE("decode paths: matrices of several dtypes") {
   }
 }
 
+// An engine of 256 positions and batches of up to 64 on `device`.
+EngineOptions small_engine_options(Device device) {
+  EngineOptions o;
+  o.device = device;
+  o.context = 256;
+  o.max_batch = 64;
+  o.threads = 2;
+  return o;
+}
+
 TEST_CASE("probes, full logits and teacher forcing match the CPU") {
   const cuda_test::ModelShape shape;
   const auto tm = cuda_test::make_model(DType::BF16, shape, 7);
@@ -298,13 +308,8 @@ TEST_CASE("probes, full logits and teacher forcing match the CPU") {
   compare(run(m, Device::Cpu, kernels::Mode::Reproducible, prompt, 0, 12, true),
           run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 5, 12, true));
 
-  EngineOptions o;
-  o.context = 256;
-  o.max_batch = 64;
-  o.threads = 2;
-  auto cpu = make_engine(m, o);
-  o.device = Device::Cuda;
-  auto gpu = make_engine(m, o);
+  auto cpu = make_engine(m, small_engine_options(Device::Cpu));
+  auto gpu = make_engine(m, small_engine_options(Device::Cuda));
   ForwardRequest r;
   r.all_positions = true;
   r.full_logits = true;
@@ -330,14 +335,9 @@ TEST_CASE("replaying the decode graph (ree-cuda-bench's graph_step_us) leaves la
   const auto tm = cuda_test::make_model(DType::BF16, cuda_test::ModelShape{}, 31);
   const Model& m = tm->model;
   const std::vector<int32_t> prompt = prompt_of(m, 30, 5);
-  EngineOptions o;
-  o.context = 256;
-  o.max_batch = 64;
-  o.threads = 2;
-  auto cpu = make_engine(m, o);
-  o.device = Device::Cuda;
-  auto plain = make_engine(m, o);
-  auto replayed = make_engine(m, o);
+  auto cpu = make_engine(m, small_engine_options(Device::Cpu));
+  auto plain = make_engine(m, small_engine_options(Device::Cuda));
+  auto replayed = make_engine(m, small_engine_options(Device::Cuda));
   CHECK(cuda_replay_decode_graph_us(*cpu, 2) == 0.0);  // not a CUDA engine
   CHECK(cuda_replay_decode_graph_us(*replayed, 2) == 0.0);  // no forward() yet
   const ForwardResult first = cpu->forward(prompt, ForwardRequest{});
