@@ -43,6 +43,26 @@ void matmul_swiglu(const kernels::PackedMatrix& w, const float* gate_up_partials
   to_host(y, d_y, size_t(w.rows));
 }
 
+namespace {
+// A residual norm of T rows already on the device, without y (the callers
+// set it or leave the norm to a NormedX consumer). An empty `partials`: no
+// product to add.
+ResidualNormArgs residual_norm_args(const DeviceBuffer& x, const DeviceBuffer& partials, int chunks,
+                                    const DeviceBuffer& w, const DeviceBuffer& ss, const DeviceBuffer& tickets,
+                                    int64_t T, int n, float eps) {
+  ResidualNormArgs a;
+  a.ss_partial = ss.as<float>();
+  a.tickets = tickets.as<unsigned>();
+  a.add = Partials{partials.as<float>(), chunks, n};
+  a.T = T;
+  a.dim = n;
+  a.eps = eps;
+  a.x = x.as<float>();
+  a.w = w.as<float>();
+  return a;
+}
+}  // namespace
+
 void residual_rmsnorm(float* x, const float* partials, int chunks, const float* w, int64_t T, int n, float eps,
                       float* y) {
   require_device();
@@ -53,15 +73,7 @@ void residual_rmsnorm(float* x, const float* partials, int chunks, const float* 
   DeviceBuffer d_ss(sizeof(float) * size_t(T) * size_t(chunk_count(n)), "norm scratch");
   std::vector<unsigned> zeros(static_cast<size_t>(T), 0u);
   DeviceBuffer d_tickets = to_device(zeros.data(), zeros.size());
-  ResidualNormArgs a;
-  a.ss_partial = d_ss.as<float>();
-  a.tickets = d_tickets.as<unsigned>();
-  a.add = Partials{partials ? d_p.as<float>() : nullptr, chunks, n};
-  a.T = T;
-  a.dim = n;
-  a.eps = eps;
-  a.x = d_x.as<float>();
-  a.w = d_w.as<float>();
+  ResidualNormArgs a = residual_norm_args(d_x, d_p, chunks, d_w, d_ss, d_tickets, T, n, eps);
   a.y = d_y.as<float>();
   launch_residual_norm(a, Launch{});
   to_host(y, d_y, size_t(T * n));
@@ -80,16 +92,7 @@ void residual_rmsnorm_matmul(float* x, const float* partials, int chunks, const 
   DeviceBuffer d_tickets(sizeof(unsigned), "norm tickets");  // unused without y
   DeviceBuffer d_out(sizeof(float) * size_t(m.chunks()) * size_t(w.rows), "partials");
   DeviceBuffer d_y(sizeof(float) * size_t(w.rows), "output");
-  ResidualNormArgs a;
-  a.ss_partial = d_ss.as<float>();
-  a.tickets = d_tickets.as<unsigned>();
-  a.add = Partials{partials ? d_p.as<float>() : nullptr, chunks, n};
-  a.T = 1;
-  a.dim = n;
-  a.eps = eps;
-  a.x = d_x.as<float>();
-  a.w = d_w.as<float>();
-  launch_residual_norm(a, Launch{});
+  launch_residual_norm(residual_norm_args(d_x, d_p, chunks, d_w, d_ss, d_tickets, 1, n, eps), Launch{});
   launch_matmul_partials_normed(m, NormedX{d_x.as<float>(), d_ss.as<float>(), d_w.as<float>(), n, eps},
                                 d_out.as<float>(), Launch{}, meter);
   launch_combine(Partials{d_out.as<float>(), m.chunks(), w.rows}, 1, d_y.as<float>(), Launch{});
