@@ -362,7 +362,7 @@ TEST_CASE("device argmax, logits hash and top-k equal the CPU's") {
     logits[size_t(3 * vocab + vocab - 2)] = 0.0f;
     for (int64_t i = 0; i < vocab; ++i) logits[size_t(4 * vocab + i)] = float(i % 3) - (i % 11 == 0 ? 50.0f : 0.0f);
     for (bool single : {true, false}) {
-      for (int k : {0, 1, 8, 16}) {
+      for (int k : {0, 1, 2, 3, 8, 16}) {
         if (single && k > 0) continue;
         CAPTURE(single);
         CAPTURE(k);

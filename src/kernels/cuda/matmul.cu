@@ -133,7 +133,7 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
   // The first batch of weights does not depend on any kernel: load it
   // before waiting for the previous kernel to finish.
   uint4 buf[U];
-  if (active) load_first_batch<DT, U, METER>(buf, wp, full, p.zero);
+  if (active) load_first_batch<DT, U, METER, TB == 1>(buf, wp, full, p.zero);
   // a normed x (one token only: the prefill kernels do not carry the code)
   const bool normed = TB == 1 && p.normed.x != nullptr;
   float norm_w[kNormedPerThread] = {};

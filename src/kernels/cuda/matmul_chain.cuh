@@ -72,13 +72,39 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
   return 0.0f;
 }
 
+// One 16-byte weight unit. ONCE: the product reads it once a step (one
+// token), so it is loaded as streaming data (ld.global.cs: the first line
+// L1 and L2 evict): a decode step streams ~2 GB of weights through a 50 MB
+// L2, which would otherwise push out what the short kernels share through
+// it (partials, activations, the KV cache). Prefill token blocks read the
+// same weights again and keep __ldg. REE_WEIGHT_LOAD (a build-time switch
+// for measurements): 0 __ldg everywhere, 3 ld.global.nc.L1::no_allocate.
+#ifndef REE_WEIGHT_LOAD
+#define REE_WEIGHT_LOAD 2
+#endif
+template <bool ONCE>
+__device__ __forceinline__ uint4 load_unit(const uint4* p) {
+#if REE_WEIGHT_LOAD == 2
+  if constexpr (ONCE) return __ldcs(p);
+#elif REE_WEIGHT_LOAD == 3 && defined(__CUDA_ARCH__)
+  if constexpr (ONCE) {
+    uint4 u;
+    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(u.x), "=r"(u.y), "=r"(u.z), "=r"(u.w)
+                 : "l"(p));
+    return u;
+  }
+#endif
+  return __ldg(p);
+}
+
 // Units u0 .. u0 + U - 1 of a row (those below `full`) into buf, all
 // requested before any is used.
-template <int U>
+template <int U, bool ONCE = false>
 __device__ __forceinline__ void load_batch(uint4 (&buf)[U], const uint4* wp, int u0, int full) {
 #pragma unroll
   for (int i = 0; i < U; ++i)
-    if (u0 + i < full) buf[i] = __ldg(wp + int64_t(u0 + i) * 32);
+    if (u0 + i < full) buf[i] = load_unit<ONCE>(wp + int64_t(u0 + i) * 32);
 }
 
 // A chunk's first batch of units (those below `full`) into buf, before the
@@ -87,7 +113,7 @@ __device__ __forceinline__ void load_batch(uint4 (&buf)[U], const uint4* wp, int
 // previous group has landed (matmul.cu says why). `zero` is always 0 but a
 // kernel parameter: the offset it makes of every value a group loaded keeps
 // the next group's loads behind them, and the compiler cannot fold it.
-template <kernels::DType DT, int U, int METER>
+template <kernels::DType DT, int U, int METER, bool ONCE = false>
 __device__ __forceinline__ void load_first_batch(uint4 (&buf)[U], const uint4* wp, int full, int64_t zero) {
   if constexpr (METER > 0) {
     int64_t offset = 0;
@@ -97,13 +123,13 @@ __device__ __forceinline__ void load_first_batch(uint4 (&buf)[U], const uint4* w
 #pragma unroll
       for (int i = b; i < b + METER && i < U; ++i)
         if (i < full) {
-          buf[i] = __ldg(wp + offset + int64_t(i) * 32);
+          buf[i] = load_unit<ONCE>(wp + offset + int64_t(i) * 32);
           landed ^= buf[i].x;
         }
       offset = int64_t(landed) * zero;
     }
   } else {
-    load_batch(buf, wp, 0, full);
+    load_batch<U, ONCE>(buf, wp, 0, full);
   }
 }
 
@@ -128,7 +154,7 @@ __device__ __forceinline__ float chain_one_token(uint4 (&buf)[U], const uint4* w
     for (int q = 0; q < Q; ++q) xr[0][q] = x4[q];
   }
   for (int u0 = 0; u0 < full; u0 += U) {
-    if (u0 > 0) load_batch(buf, wp, u0, full);
+    if (u0 > 0) load_batch<U, true>(buf, wp, u0, full);
 #pragma unroll
     for (int i = 0; i < U; ++i) {
       const int u = u0 + i;
@@ -142,7 +168,7 @@ __device__ __forceinline__ float chain_one_token(uint4 (&buf)[U], const uint4* w
   }
   if (tail > 0) {  // the last columns of a row whose length is not a multiple of V
     float a[1] = {acc};
-    fma_unit<DT, 1, false>(__ldg(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, a);
+    fma_unit<DT, 1, false>(load_unit<true>(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, a);
     acc = a[0];
   }
   return acc;
