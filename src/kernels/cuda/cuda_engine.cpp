@@ -177,11 +177,14 @@ class CudaEngine final : public Engine {
   // With PDL, one-token products (a decode step's, and any lm_head slice of
   // one logits row: enqueue_logits) load their first weights in metered
   // groups of this many units (launch_matmul_partials): q|k|v, o, gate|up,
-  // down, lm_head. Measured on an H100 with PDL (docs/cuda.md, session 8):
-  // 8 everywhere 834-838 tok/s, 16 everywhere the same, unmetered 779-781.
-  // REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all at once; without PDL
-  // always 0, see meter()).
-  int meter_[5] = {8, 8, 8, 8, 8};
+  // down, lm_head. Metering keeps a short kernel's chain of round trips from
+  // queueing behind the next product's loads (docs/cuda.md, session 8: 8
+  // everywhere 834-838 tok/s, 16 the same, unmetered 779-781 on an H100).
+  // The down product waits for a product instead (gate|up, itself bound by
+  // the memory system), so it loads its first weights at once: +1.8% decode
+  // on an H100 (session 14). REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all
+  // at once; without PDL always 0, see meter()).
+  int meter_[5] = {8, 8, 8, 0, 8};
   // Product k's meter as launched: metering is about the loads a product
   // issues while the kernel before it still runs, which happens only under
   // PDL; without PDL its first weights go out at once, as before session 8.
