@@ -181,9 +181,10 @@ class CudaEngine final : public Engine {
   // queueing behind the next product's loads (docs/cuda.md, session 8: 8
   // everywhere 834-838 tok/s, 16 the same, unmetered 779-781 on an H100).
   // The down product waits for a product instead (gate|up, itself bound by
-  // the memory system), so it loads its first weights at once: +1.8% decode
-  // on an H100 (session 14). REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all
-  // at once; without PDL always 0, see meter()).
+  // the memory system), so it loads its first weights at once: +1.5-2.3%
+  // decode at 128 tokens, +5% at 1,500 on an H100 (session 14).
+  // REE_CUDA_MM_METER=q,o,g,d,l sets them (0: all at once; without PDL
+  // always 0, see meter()).
   int meter_[5] = {8, 8, 8, 0, 8};
   // Product k's meter as launched: metering is about the loads a product
   // issues while the kernel before it still runs, which happens only under

@@ -172,13 +172,14 @@ __global__ void __launch_bounds__(kThreads) matmul_partials_kernel(const MatmulP
 #pragma unroll
     for (int t = 0; t < TB; ++t) acc[t] = 0.0f;
     for (int u0 = 0; u0 < full; u0 += U) {
-      if (u0 > 0) load_batch(buf, wp, u0, full);
+      if (u0 > 0) load_batch<U, false>(buf, wp, u0, full);
 #pragma unroll
       for (int i = 0; i < U; ++i)
         if (u0 + i < full) fma_unit<DT, TB, true>(buf[i], unit_scale<DT>(sp, u0 + i), xs, (u0 + i) * V, V, acc);
     }
     if (tail > 0)  // the last columns of a row whose length is not a multiple of V
-      fma_unit<DT, TB, false>(__ldg(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail, acc);
+      fma_unit<DT, TB, false>(load_unit<false>(wp + int64_t(full) * 32), unit_scale<DT>(sp, full), xs, full * V, tail,
+                              acc);
   }
 
   const int64_t row = g * 32 + lane;

@@ -72,35 +72,24 @@ __device__ __forceinline__ float unit_scale(const uint16_t* sp, int u) {
   return 0.0f;
 }
 
-// One 16-byte weight unit. ONCE: the product reads it once a step (one
-// token), so it is loaded as streaming data (ld.global.cs: the first line
-// L1 and L2 evict): a decode step streams ~2 GB of weights through a 50 MB
-// L2, which would otherwise push out what the short kernels share through
-// it (partials, activations, the KV cache). Prefill token blocks read the
-// same weights again and keep __ldg. REE_WEIGHT_LOAD (a build-time switch
-// for measurements): 0 __ldg everywhere, 3 ld.global.nc.L1::no_allocate.
-#ifndef REE_WEIGHT_LOAD
-#define REE_WEIGHT_LOAD 2
-#endif
+// One 16-byte weight unit. ONCE: a one-token product reads each weight
+// once a step, so it loads the unit as streaming data (ld.global.cs: its
+// lines are the first that L1 and L2 evict). What pays is the L1 left
+// alone: ld.global.nc.L1::no_allocate measured the same, +0.6-1.0% decode
+// on an H100, while an explicit L2 evict-first policy (createpolicy) made
+// the step 25% slower (docs/cuda.md, session 14;
+// bench/cuda/weight-load-variants.patch). Prefill token blocks read the same
+// weights again and keep __ldg; so do Q8_0 scales (unit_scale), each read
+// for two units in a row.
 template <bool ONCE>
 __device__ __forceinline__ uint4 load_unit(const uint4* p) {
-#if REE_WEIGHT_LOAD == 2
   if constexpr (ONCE) return __ldcs(p);
-#elif REE_WEIGHT_LOAD == 3 && defined(__CUDA_ARCH__)
-  if constexpr (ONCE) {
-    uint4 u;
-    asm volatile("ld.global.nc.L1::no_allocate.v4.u32 {%0, %1, %2, %3}, [%4];"
-                 : "=r"(u.x), "=r"(u.y), "=r"(u.z), "=r"(u.w)
-                 : "l"(p));
-    return u;
-  }
-#endif
   return __ldg(p);
 }
 
 // Units u0 .. u0 + U - 1 of a row (those below `full`) into buf, all
 // requested before any is used.
-template <int U, bool ONCE = false>
+template <int U, bool ONCE>
 __device__ __forceinline__ void load_batch(uint4 (&buf)[U], const uint4* wp, int u0, int full) {
 #pragma unroll
   for (int i = 0; i < U; ++i)
@@ -113,7 +102,7 @@ __device__ __forceinline__ void load_batch(uint4 (&buf)[U], const uint4* wp, int
 // previous group has landed (matmul.cu says why). `zero` is always 0 but a
 // kernel parameter: the offset it makes of every value a group loaded keeps
 // the next group's loads behind them, and the compiler cannot fold it.
-template <kernels::DType DT, int U, int METER, bool ONCE = false>
+template <kernels::DType DT, int U, int METER, bool ONCE>
 __device__ __forceinline__ void load_first_batch(uint4 (&buf)[U], const uint4* wp, int full, int64_t zero) {
   if constexpr (METER > 0) {
     int64_t offset = 0;
