@@ -38,7 +38,11 @@ __host__ __device__ inline bool resident_attention_fits(int hd, int64_t npos, in
 // 16 float4 of one row share its cache lines, and the decode step measured
 // 1.1-1.6% faster than with __ldcg (L2 only), its graph 2.5% shorter
 // (session 14). Rows written by the kernel before are read only after the
-// wait for it (complete_resident_rows), as `combine` reads partials.
+// wait for it (complete_resident_rows), as `combine` reads partials:
+// griddepcontrol.wait makes the earlier grids' writes visible to the
+// current grid (PTX ISA), whatever an SM's L1 held before it. In the
+// streamed step a block reads only rows of earlier launches and the row it
+// wrote itself, behind a block barrier.
 __device__ __forceinline__ float4 load_key_float4(const float4* p) { return *p; }
 struct KeyRow {
   float4 k[kResidentMaxHeadDim / 4];
