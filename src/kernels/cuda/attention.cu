@@ -164,45 +164,83 @@ __global__ void __maxnreg__(168) attention_resident_kernel(const AttentionArgs a
   attention_block<true>(a, l);
 }
 
-// One token: launch_qkv_rope's and this kernel's work in one block per head.
-// The head's q and its kv head's k are combined from the q|k|v partials and
-// rotated with rope.cu's operations (x0*c - x1*s, x0*s + x1*c, each product
-// rounded), k and v go into the caches at pos (the heads of a kv group all
-// write the same bits there, and each reads back its own writes after the
-// barrier), then the row as above.
-__global__ void __launch_bounds__(kAttentionThreads, 1) rope_attention_kernel(const QkvRopeArgs r,
-                                                                              const AttentionArgs a,
-                                                                              const AttentionLayout l) {
+// One token: launch_qkv_rope's and this kernel's work in one block per head,
+// so that the step has one kernel boundary and one round trip fewer: the
+// head's q and its kv head's k and v are combined from the q|k|v partials,
+// q and k rotated with rope.cu's operations (x0*c - x1*s, x0*s + x1*c, each
+// product rounded), k and v written into the caches at pos (the heads of a
+// kv group all write the same bits there), and the row then runs as
+// attention_resident_kernel's, except that q, the new key row and (when it
+// is in the first value batch) the new value row come from shared memory
+// instead of a round trip to L2. Every value's partials are combined by its
+// own thread, so that the partials (and the RoPE table) cost one round trip. Rows that do not
+// reside read the new rows back from the caches after the barrier (each
+// block reads its own writes). 168 registers at most, as
+// attention_resident_kernel (a product block fits beside it).
+__global__ void __maxnreg__(168) rope_attention_kernel(const QkvRopeArgs r, const AttentionArgs a,
+                                                       const AttentionLayout l) {
   extern __shared__ __align__(16) float smem[];
   __shared__ float red[kAttentionThreads / 32 + 1];
+  __shared__ __align__(16) float fresh[2 * kAttentionMaxHeadDim];  // q, then k: combined, then rotated in place
   allow_next_kernel();
-  const int64_t pos0 = *a.pos0;
+  const int tid = int(threadIdx.x);
+  const int64_t pos = *a.pos0;  // written by a copy that precedes every kernel of the pass
   const int hd = a.head_dim, half = hd / 2;
   float* qs = smem;
   float* buf = smem + attention_q_floats(hd);
-  AttentionRow<true> row(a, l, int(blockIdx.x), 0, pos0 + 1, pos0);
-  row.start(buf);
-  wait_for_inputs();
   const int h = int(blockIdx.x);
   const int kvh = h / (a.n_heads / a.n_kv_heads);
   const int64_t q_dim = int64_t(a.n_heads) * hd, kv_dim = int64_t(a.n_kv_heads) * hd;
-  const int64_t pos = *a.pos0;
-  const float* cosv = r.cos + pos * half;
-  const float* sinv = r.sin + pos * half;
+  AttentionRow<true> row(a, l, h, 0, pos + 1, pos);
+  row.start(buf);
+  wait_for_inputs();
+  // This thread's pair j = tid (half <= kAttentionThreads). Nobody writes the
+  // tables, but loaded before the wait they spilled (the preloaded key rows
+  // hold 128 registers); here they share the partials' round trip.
+  float c = 0.0f, s = 0.0f;
+  if (tid < half) {
+    c = r.cos[pos * half + tid];
+    s = r.sin[pos * half + tid];
+  }
   float* k_row = r.k_cache + pos * kv_dim + int64_t(kvh) * hd;
   float* v_row = r.v_cache + pos * kv_dim + int64_t(kvh) * hd;
   const int64_t q0 = int64_t(h) * hd, k0 = q_dim + int64_t(kvh) * hd, v0 = q_dim + kv_dim + int64_t(kvh) * hd;
-  for (int j = int(threadIdx.x); j < half; j += kAttentionThreads) {
-    const float c = cosv[j], s = sinv[j];
-    const float x0 = combine(r.qkv, 0, q0 + j), x1 = combine(r.qkv, 0, q0 + j + half);
-    qs[j] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
-    qs[j + half] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
-    const float y0 = combine(r.qkv, 0, k0 + j), y1 = combine(r.qkv, 0, k0 + j + half);
-    k_row[j] = __fsub_rn(__fmul_rn(y0, c), __fmul_rn(y1, s));
-    k_row[j + half] = __fadd_rn(__fmul_rn(y0, s), __fmul_rn(y1, c));
+  float* vbuf = buf + l.score_cap;
+  const bool fresh_value_in_batch = row.resident && pos < l.value_rows;
+  for (int i = tid; i < 3 * hd; i += kAttentionThreads) {
+    if (i < 2 * hd) {
+      fresh[i] = combine(r.qkv, 0, (i < hd ? q0 + i : k0 + (i - hd)));
+    } else {
+      const int d = i - 2 * hd;
+      const float v = combine(r.qkv, 0, v0 + d);
+      v_row[d] = v;
+      if (fresh_value_in_batch) vbuf[pos * hd + d] = v;
+    }
   }
-  for (int d = int(threadIdx.x); d < hd; d += kAttentionThreads) v_row[d] = combine(r.qkv, 0, v0 + d);
   __syncthreads();
+  if (tid < half) {
+    const float x0 = fresh[tid], x1 = fresh[tid + half];
+    qs[tid] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
+    qs[tid + half] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+    const float y0 = fresh[hd + tid], y1 = fresh[hd + tid + half];
+    const float n0 = __fsub_rn(__fmul_rn(y0, c), __fmul_rn(y1, s));
+    const float n1 = __fadd_rn(__fmul_rn(y0, s), __fmul_rn(y1, c));
+    fresh[hd + tid] = n0;
+    fresh[hd + tid + half] = n1;
+    k_row[tid] = n0;
+    k_row[tid + half] = n1;
+  }
+  __syncthreads();  // q, the new key row (shared and cache) and the new value row are visible to the block
+  if (row.resident) {
+    // complete_resident_rows' job for the one new row, from shared memory
+    const int64_t cap = int64_t(Preloaded::kKeyPasses) * kAttentionThreads;
+    if (pos < cap && tid == int(pos % kAttentionThreads)) {
+      if (pos < kAttentionThreads) load_key_row(row.pre.key[0], fresh + hd, hd);
+      else load_key_row(row.pre.key[1], fresh + hd, hd);
+    }
+    row.pre.key_rows = pos + 1 < cap ? pos + 1 : cap;
+    if (fresh_value_in_batch) row.pre.value_rows = pos + 1;
+  }
   row.finish(qs, buf, red, AttentionRowOut{a.out + q0, a.out_low, a.low, q0});
 }
 

@@ -224,10 +224,13 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   const char* pdl = std::getenv("REE_CUDA_PDL");
   launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && !(pdl && std::string(pdl) == "0")};
   // REE_CUDA_ROPE_ATTENTION=1 runs a decode step's RoPE, KV-cache write and
-  // attention as one kernel (launch_rope_attention). Off by default: on an
-  // H100 it measured 2.6% slower than qkv_rope and attention as two in
-  // session 2 (589 against 605 tok/s) and the same speed in session 5 (752
-  // against 753; docs/cuda.md).
+  // attention as one kernel (launch_rope_attention) for rows that are not
+  // split over a cluster. Off by default: on an H100 it measured 2.6% slower
+  // than qkv_rope and attention as two in session 2 (589 against 605 tok/s),
+  // the same speed in session 5 (752 against 753), and, rewritten with one
+  // round trip for the partials and q and the new rows from shared memory,
+  // the same speed again in session 15 (1,008.7-1,012.6 against
+  // 1,009.5-1,011.2 at 128 tokens, 950.9 against 951.5 at 600; docs/cuda.md).
   const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
   fused_rope_attention_ = ra && std::string(ra) == "1";
   if (const char* mm = std::getenv("REE_CUDA_MM_METER")) {
@@ -402,7 +405,7 @@ cuda::AttentionArgs CudaEngine::attention_args(int layer) const {
 // from 128 (no row of 3 chunks) unchanged; splitting rows of 2 chunks was
 // 1.4% slower there, and 4 blocks a head at most 5% slower at 1,500 than 8.
 int CudaEngine::attention_split(int64_t pos0, int64_t T) const {
-  if (T != 1 || split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels || fused_rope_attention_) return 1;
+  if (T != 1 || split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels) return 1;
   const int64_t chunks = (pos0 + 1 + cuda::kChunk - 1) / cuda::kChunk;
   if (chunks < split_min_chunks_) return 1;
   for (int split = int(std::min<int64_t>(chunks, max_split_)); split > 1; --split)
@@ -515,7 +518,7 @@ void CudaEngine::enqueue_forward(int64_t T, int64_t first, int64_t n_out, const 
     qkv.q_out = s.q.as<float>();
     qkv.k_cache = k_cache_at(l);
     qkv.v_cache = v_cache_at(l);
-    if (T == 1 && fused_rope_attention_) {
+    if (T == 1 && fused_rope_attention_ && split == 1) {
       cuda::launch_rope_attention(qkv, attention_args(l), launch_);
     } else {
       cuda::launch_qkv_rope(qkv, launch_);
@@ -964,7 +967,7 @@ std::unique_ptr<Engine> make_cuda_engine(const Model& model, const EngineOptions
 
 std::vector<int> CudaEngine::attention_splits() const {
   std::vector<int> r;
-  if (split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels || fused_rope_attention_) return r;
+  if (split_min_chunks_ == 0 || decode_path_ != DecodePath::Kernels) return r;
   for (int split = 2; split <= max_split_; ++split)
     if (split_fits_[split]) r.push_back(split);
   return r;
