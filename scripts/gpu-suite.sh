@@ -117,13 +117,13 @@ if stage bench; then
       --modes reproducible,fast --json >"$OUT/bench-$1-$2.json" 2>>"$LOG" || failures+=("bench-$1-$2")
   done
   # the kernel path with and without programmatic dependent launch and with
-  # the opt-in RoPE + attention kernel (ra1), the fused decode step as one
+  # RoPE and attention as two kernels (ra0), the fused decode step as one
   # persistent kernel and as a kernel per phase, and the persistent kernel's
   # phase clock
   m=$(synth tinyllama-1.1b bf16 hf)
   note "bench tinyllama-1.1b bf16: decode paths and PDL"
   timeout 300 "$BENCH" --model "$m" --prompt-tokens 128 --decode-tokens 256 --repeats 3 --modes reproducible \
-    --variants ${REE_BENCH_VARIANTS:-stream/pdl1,stream/pdl0,kernels/pdl1,kernels/pdl0,persistent/pdl1} \
+    --variants ${REE_BENCH_VARIANTS:-stream/pdl1,stream/pdl0,kernels/pdl1,kernels/pdl1/ra0,kernels/pdl0,persistent/pdl1} \
     --phase-times 256 --phase-path ${REE_PHASE_PATH:-stream} --json >"$OUT/bench-tinyllama-1.1b-bf16-variants.json" 2>>"$LOG" || failures+=(bench-variants)
 fi
 if stage stream; then

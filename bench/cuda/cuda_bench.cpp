@@ -269,6 +269,13 @@ int main(int argc, char** argv) {
 
     std::vector<Variant> vs;
     for (const std::string& v : split_commas(variants)) vs.push_back(Variant{v});
+    // A variant sets the settings it names and returns the others to their
+    // defaults, so these two from the environment would be silently ignored
+    // (sessions 8, 10 and 15 compared a setting with itself this way).
+    for (const char* var : {"REE_CUDA_PDL", "REE_CUDA_ROPE_ATTENTION"})
+      if (!vs.empty() && std::getenv(var) != nullptr)
+        std::fprintf(stderr, "ree-cuda-bench: note: --variants overrides %s from the environment (name it in the "
+                             "variant: pdl0/pdl1, ra0/ra1)\n", var);
     if (vs.empty()) vs.push_back(Variant{});
     std::vector<ModeFigures> figs;
     for (const std::string& name : split_commas(modes)) {

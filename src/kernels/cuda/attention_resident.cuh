@@ -117,6 +117,29 @@ __device__ __forceinline__ float chain_key_columns(float acc, const float* qs, i
   return acc;
 }
 
+// Two scores' chains at once, acc0 over key row k0 and acc1 over k1, each
+// acc = fma(q[d], k[d], acc) with d ascending (chain_key_columns' operations
+// for each): the two chains hide each other's fma latency, and each float4
+// of q is read from shared memory once for both (qs 16-byte aligned).
+template <int N>
+__device__ __forceinline__ void chain_two_key_rows(float& acc0, float& acc1, const float* qs, const float4 (&k0)[N],
+                                                   const float4 (&k1)[N], int hd) {
+  const float4* q4 = reinterpret_cast<const float4*>(qs);
+#pragma unroll
+  for (int i = 0; i < N; ++i) {
+    if (4 * i >= hd) break;
+    const float4 q = q4[i];
+    acc0 = __fmaf_rn(q.x, k0[i].x, acc0);
+    acc1 = __fmaf_rn(q.x, k1[i].x, acc1);
+    acc0 = __fmaf_rn(q.y, k0[i].y, acc0);
+    acc1 = __fmaf_rn(q.y, k1[i].y, acc1);
+    acc0 = __fmaf_rn(q.z, k0[i].z, acc0);
+    acc1 = __fmaf_rn(q.z, k1[i].z, acc1);
+    acc0 = __fmaf_rn(q.w, k0[i].w, acc0);
+    acc1 = __fmaf_rn(q.w, k1[i].w, acc1);
+  }
+}
+
 // One stretch of a chunk's chain over n positions, k ascending: o[d]'s,
 // acc = fma(e[k], v[k * hd], acc), or (kSum) S's, acc = acc + e[k]. e and v
 // are in shared memory. The chain's only dependency is acc, so its loads
@@ -287,11 +310,16 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
   // The same chains over the preloaded rows; the two passes are written out
   // because a register array keeps to registers only under constant indices.
   if (pre != nullptr && j < npos && j < pre->key_rows) {
-    keep_score(j, chain_key_columns(0.0f, qs, 0, pre->key[0].k, hd));
-    j += kAttentionThreads;
-    if (j < npos && j < pre->key_rows) {
-      keep_score(j, chain_key_columns(0.0f, qs, 0, pre->key[1].k, hd));
-      j += kAttentionThreads;
+    const int64_t j1 = j + kAttentionThreads;
+    if (j1 < npos && j1 < pre->key_rows) {  // both passes: their chains side by side
+      float acc0 = 0.0f, acc1 = 0.0f;
+      chain_two_key_rows(acc0, acc1, qs, pre->key[0].k, pre->key[1].k, hd);
+      keep_score(j, acc0);
+      keep_score(j1, acc1);
+      j = j1 + kAttentionThreads;
+    } else {
+      keep_score(j, chain_key_columns(0.0f, qs, 0, pre->key[0].k, hd));
+      j = j1;
     }
   }
   for (; j < npos; j += kAttentionThreads) {
@@ -310,7 +338,13 @@ __device__ __forceinline__ void attend_row_resident(const float* qs, float* scor
     keep_score(j, acc);
   }
   m = block_max<Sync>(m, red);
-  for (int64_t j = tid; j < npos; j += kAttentionThreads) scores[j] = kernels::contract_expf(__fsub_rn(scores[j], m));
+  // e_j in place, two positions a thread at a time (their exps side by side)
+  for (int64_t j = tid; j < npos; j += 2 * kAttentionThreads) {
+    const int64_t j1 = j + kAttentionThreads;
+    const float s0 = scores[j], s1 = j1 < npos ? scores[j1] : 0.0f;
+    scores[j] = kernels::contract_expf(__fsub_rn(s0, m));
+    if (j1 < npos) scores[j1] = kernels::contract_expf(__fsub_rn(s1, m));
+  }
 
   // o[d] and S: one chain per 256-chunk of positions, chunks folded left to right
   chunk_sums_in_parallel<Sync, kChainsAhead>(scores, vbuf, vrows, npos, hd, parts, issue_values);

@@ -170,7 +170,7 @@ class CudaEngine final : public Engine {
   // replay_decode_graph_us may replay.
   int last_decode_split_ = -1;
   bool single_summary_ = false;  // REE_CUDA_SUMMARY=single: the first summary kernel, no device top-k
-  bool fused_rope_attention_ = false;  // one token: RoPE, cache write and attention in one kernel
+  bool fused_rope_attention_ = true;  // one token: RoPE, cache write and attention in one kernel
   // One token without probes: each norm's consumer product finishes it
   // (cuda::NormedX) instead of reading a normed vector (REE_CUDA_NORM_FOLD=0: off).
   bool fold_norm_ = true;
@@ -223,16 +223,15 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   // off. On by default; REE_CUDA_PDL=0 turns it off.
   const char* pdl = std::getenv("REE_CUDA_PDL");
   launch_ = cuda::Launch{stream_, cuda_device_info().compute_capability >= 90 && !(pdl && std::string(pdl) == "0")};
-  // REE_CUDA_ROPE_ATTENTION=1 runs a decode step's RoPE, KV-cache write and
-  // attention as one kernel (launch_rope_attention) for rows that are not
-  // split over a cluster. Off by default: on an H100 it measured 2.6% slower
-  // than qkv_rope and attention as two in session 2 (589 against 605 tok/s),
-  // the same speed in session 5 (752 against 753), and, rewritten with one
-  // round trip for the partials and q and the new rows from shared memory,
-  // the same speed again in session 15 (1,008.7-1,012.6 against
-  // 1,009.5-1,011.2 at 128 tokens, 950.9 against 951.5 at 600; docs/cuda.md).
+  // A decode step runs RoPE, the KV-cache writes and attention as one kernel
+  // (launch_rope_attention) for rows that are not split over a cluster: one
+  // kernel boundary and the round trips for q and the new rows fewer.
+  // Measured on an H100 (docs/cuda.md, session 15): +3.3% decode at 128
+  // tokens (1,042-1,048 against 1,011-1,014 tok/s, the decode graph 948
+  // against 983 us), a tie from 600 (rows split from 513 positions).
+  // REE_CUDA_ROPE_ATTENTION=0 runs qkv_rope and attention as two kernels.
   const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
-  fused_rope_attention_ = ra && std::string(ra) == "1";
+  fused_rope_attention_ = !(ra && std::string(ra) == "0");
   if (const char* mm = std::getenv("REE_CUDA_MM_METER")) {
     int m[5], used = 0;
     if (std::sscanf(mm, "%d,%d,%d,%d,%d%n", &m[0], &m[1], &m[2], &m[3], &m[4], &used) != 5 || mm[used] != 0 ||
