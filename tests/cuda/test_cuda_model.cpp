@@ -164,6 +164,7 @@ TEST_CASE("decode paths: the streamed step, the persistent kernel, per-phase ker
                               {"phases", "1", "1", "1"},
                               {"phases", "0", "1", "1"},
                               {"kernels", "1", "1", "1"},
+                              {"kernels", "1", "1", "0"},
                               {"kernels", "0", "1", "0"},
                               {"kernels", "1", "1", "1", "0,0,0,0,0"},
                               {"kernels", "1", "1", "1", "16,16,16,16,16"},
@@ -258,6 +259,12 @@ TEST_CASE("decode rows split over thread-block clusters: the CPU's bits at rows 
         env.set("REE_CUDA_PDL", pdl);
         compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
       }
+    }
+    {  // unsplit rows with RoPE and attention as two kernels (the fused kernel is the default)
+      EnvScope env;
+      env.set("REE_CUDA_ATTENTION_SPLIT", "0");
+      env.set("REE_CUDA_ROPE_ATTENTION", "0");
+      compare(cpu, run(m, Device::Cuda, kernels::Mode::Reproducible, prompt, 64, steps, false));
     }
   }
 }

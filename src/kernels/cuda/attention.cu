@@ -173,15 +173,18 @@ __global__ void __maxnreg__(168) attention_resident_kernel(const AttentionArgs a
 // attention_resident_kernel's, except that q, the new key row and (when it
 // is in the first value batch) the new value row come from shared memory
 // instead of a round trip to L2. Every value's partials are combined by its
-// own thread, so that the partials (and the RoPE table) cost one round trip. Rows that do not
-// reside read the new rows back from the caches after the barrier (each
-// block reads its own writes). 168 registers at most, as
-// attention_resident_kernel (a product block fits beside it).
+// own thread, so that the partials (and the RoPE table) cost one round
+// trip. Rows that do not reside read the new rows back from the caches
+// after the barrier (each block reads its own writes). 168 registers at
+// most, as attention_resident_kernel (a product block fits beside it). Its
+// static shared memory is one key row (2 KiB; q is combined into qs and
+// rotated there), so that it fits beside the resident row's 160 KiB in an
+// sm_80 block's 163 KiB.
 __global__ void __maxnreg__(168) rope_attention_kernel(const QkvRopeArgs r, const AttentionArgs a,
                                                        const AttentionLayout l) {
   extern __shared__ __align__(16) float smem[];
   __shared__ float red[kAttentionThreads / 32 + 1];
-  __shared__ __align__(16) float fresh[2 * kAttentionMaxHeadDim];  // q, then k: combined, then rotated in place
+  __shared__ __align__(16) float fresh_k[kAttentionMaxHeadDim];  // the new key row: combined, then rotated in place
   allow_next_kernel();
   const int tid = int(threadIdx.x);
   const int64_t pos = *a.pos0;  // written by a copy that precedes every kernel of the pass
@@ -208,8 +211,10 @@ __global__ void __maxnreg__(168) rope_attention_kernel(const QkvRopeArgs r, cons
   float* vbuf = buf + l.score_cap;
   const bool fresh_value_in_batch = row.resident && pos < l.value_rows;
   for (int i = tid; i < 3 * hd; i += kAttentionThreads) {
-    if (i < 2 * hd) {
-      fresh[i] = combine(r.qkv, 0, (i < hd ? q0 + i : k0 + (i - hd)));
+    if (i < hd) {
+      qs[i] = combine(r.qkv, 0, q0 + i);
+    } else if (i < 2 * hd) {
+      fresh_k[i - hd] = combine(r.qkv, 0, k0 + (i - hd));
     } else {
       const int d = i - 2 * hd;
       const float v = combine(r.qkv, 0, v0 + d);
@@ -218,15 +223,15 @@ __global__ void __maxnreg__(168) rope_attention_kernel(const QkvRopeArgs r, cons
     }
   }
   __syncthreads();
-  if (tid < half) {
-    const float x0 = fresh[tid], x1 = fresh[tid + half];
+  if (tid < half) {  // pair (tid, tid + half) of q and of k, each rotated in place by its own thread
+    const float x0 = qs[tid], x1 = qs[tid + half];
     qs[tid] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
     qs[tid + half] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
-    const float y0 = fresh[hd + tid], y1 = fresh[hd + tid + half];
+    const float y0 = fresh_k[tid], y1 = fresh_k[tid + half];
     const float n0 = __fsub_rn(__fmul_rn(y0, c), __fmul_rn(y1, s));
     const float n1 = __fadd_rn(__fmul_rn(y0, s), __fmul_rn(y1, c));
-    fresh[hd + tid] = n0;
-    fresh[hd + tid + half] = n1;
+    fresh_k[tid] = n0;
+    fresh_k[tid + half] = n1;
     k_row[tid] = n0;
     k_row[tid + half] = n1;
   }
@@ -235,8 +240,8 @@ __global__ void __maxnreg__(168) rope_attention_kernel(const QkvRopeArgs r, cons
     // complete_resident_rows' job for the one new row, from shared memory
     const int64_t cap = int64_t(Preloaded::kKeyPasses) * kAttentionThreads;
     if (pos < cap && tid == int(pos % kAttentionThreads)) {
-      if (pos < kAttentionThreads) load_key_row(row.pre.key[0], fresh + hd, hd);
-      else load_key_row(row.pre.key[1], fresh + hd, hd);
+      if (pos < kAttentionThreads) load_key_row(row.pre.key[0], fresh_k, hd);
+      else load_key_row(row.pre.key[1], fresh_k, hd);
     }
     row.pre.key_rows = pos + 1 < cap ? pos + 1 : cap;
     if (fresh_value_in_batch) row.pre.value_rows = pos + 1;

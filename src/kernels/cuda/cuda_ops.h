@@ -152,8 +152,9 @@ void launch_attention(const AttentionArgs& a, const Launch& launch);
 
 // One token (qkv.T = attention.T = 1, attention.t0 = 0): launch_qkv_rope and
 // launch_attention in one kernel, one block per head, the same operations
-// (q is not stored: attention takes it from shared memory). Opt-in
-// (REE_CUDA_ROPE_ATTENTION=1): on an H100 it was slower than the two.
+// (q is not stored: attention takes it from shared memory). The decode
+// step's default for rows not split over a cluster (+4.5% decode on an
+// H100, docs/cuda.md session 15; REE_CUDA_ROPE_ATTENTION=0 runs the two).
 void launch_rope_attention(const QkvRopeArgs& qkv, const AttentionArgs& attention, const Launch& launch);
 
 // h[t][i] = silu(combine(gate_up)[t][i]) * combine(gate_up)[t][hidden + i].
