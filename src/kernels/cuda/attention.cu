@@ -224,16 +224,14 @@ __global__ void __maxnreg__(168) rope_attention_kernel(const QkvRopeArgs r, cons
   }
   __syncthreads();
   if (tid < half) {  // pair (tid, tid + half) of q and of k, each rotated in place by its own thread
-    const float x0 = qs[tid], x1 = qs[tid + half];
-    qs[tid] = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
-    qs[tid + half] = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
-    const float y0 = fresh_k[tid], y1 = fresh_k[tid + half];
-    const float n0 = __fsub_rn(__fmul_rn(y0, c), __fmul_rn(y1, s));
-    const float n1 = __fadd_rn(__fmul_rn(y0, s), __fmul_rn(y1, c));
-    fresh_k[tid] = n0;
-    fresh_k[tid + half] = n1;
-    k_row[tid] = n0;
-    k_row[tid + half] = n1;
+    const float2 q = rope_rotate(qs[tid], qs[tid + half], c, s);
+    qs[tid] = q.x;
+    qs[tid + half] = q.y;
+    const float2 k = rope_rotate(fresh_k[tid], fresh_k[tid + half], c, s);
+    fresh_k[tid] = k.x;
+    fresh_k[tid + half] = k.y;
+    k_row[tid] = k.x;
+    k_row[tid + half] = k.y;
   }
   __syncthreads();  // q, the new key row (shared and cache) and the new value row are visible to the block
   if (row.resident) {

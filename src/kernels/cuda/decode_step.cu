@@ -137,12 +137,12 @@ __device__ __forceinline__ void attention_phase(const DecodeArgs& a, int layer, 
     float* v_row = L->v_cache + pos * kv_dim + int64_t(kvh) * hd;
     for (int j = int(threadIdx.x); j < half; j += kDecodeThreads) {
       const float c = cosv[j], s = sinv[j];
-      const float q0 = __ldcg(q + j), q1 = __ldcg(q + j + half);
-      qs[j] = __fsub_rn(__fmul_rn(q0, c), __fmul_rn(q1, s));
-      qs[j + half] = __fadd_rn(__fmul_rn(q0, s), __fmul_rn(q1, c));
-      const float k0 = __ldcg(k + j), k1 = __ldcg(k + j + half);
-      k_row[j] = __fsub_rn(__fmul_rn(k0, c), __fmul_rn(k1, s));
-      k_row[j + half] = __fadd_rn(__fmul_rn(k0, s), __fmul_rn(k1, c));
+      const float2 qr = rope_rotate(__ldcg(q + j), __ldcg(q + j + half), c, s);
+      qs[j] = qr.x;
+      qs[j + half] = qr.y;
+      const float2 kr = rope_rotate(__ldcg(k + j), __ldcg(k + j + half), c, s);
+      k_row[j] = kr.x;
+      k_row[j + half] = kr.y;
     }
     for (int d = int(threadIdx.x); d < hd; d += kDecodeThreads) v_row[d] = __ldcg(v + d);
     __syncthreads();

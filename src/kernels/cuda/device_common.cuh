@@ -37,6 +37,13 @@ __device__ __forceinline__ float combine(const Partials& p, int64_t t, int64_t n
   return r;
 }
 
+// RoPE's rotation of the pair (x0, x1) = (x[j], x[j + hd/2]) by the shared
+// table's cos c and sin s (rope() in src/kernels/ops.cpp): x0*c - x1*s and
+// x0*s + x1*c, each product rounded (no fma).
+__device__ __forceinline__ float2 rope_rotate(float x0, float x1, float c, float s) {
+  return make_float2(__fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s)), __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c)));
+}
+
 // RMSNorm's 1 / sqrtf(ss / n + eps) (rmsnorm() in src/kernels/ops.cpp), ss
 // being the chunks' partials already added in order.
 __device__ __forceinline__ float rms_inverse(float ss, int n, float eps) {

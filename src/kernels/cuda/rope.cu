@@ -40,11 +40,10 @@ __global__ void __launch_bounds__(kThreads) qkv_rope_kernel(const QkvRopeArgs a)
     const int64_t head = i / half;
     const int64_t row0 = (is_q ? 0 : q_dim) + head * hd + j;
     const float x0 = combine(a.qkv, t, row0), x1 = combine(a.qkv, t, row0 + half);
-    const float n0 = __fsub_rn(__fmul_rn(x0, c), __fmul_rn(x1, s));
-    const float n1 = __fadd_rn(__fmul_rn(x0, s), __fmul_rn(x1, c));
+    const float2 n = rope_rotate(x0, x1, c, s);
     float* dst = is_q ? a.q_out + t * q_dim : a.k_cache + pos * kv_dim;
-    dst[head * hd + j] = n0;
-    dst[head * hd + j + half] = n1;
+    dst[head * hd + j] = n.x;
+    dst[head * hd + j + half] = n.y;
   } else {
     i -= q_pairs + k_pairs;
     a.v_cache[pos * kv_dim + i] = combine(a.qkv, t, q_dim + kv_dim + i);

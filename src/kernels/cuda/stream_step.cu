@@ -269,11 +269,12 @@ __device__ void attention_phase(const StreamArgs& a, int layer, float* area, flo
     ConsumerSync::sync();
     for (int j = int(threadIdx.x); j < half; j += kDecodeThreads) {
       const float c = cosv[j], s = sinv[j];
-      const float q0 = raw[j], q1 = raw[j + half], k0 = raw[hd + j], k1 = raw[hd + j + half];
-      qs[j] = __fsub_rn(__fmul_rn(q0, c), __fmul_rn(q1, s));
-      qs[j + half] = __fadd_rn(__fmul_rn(q0, s), __fmul_rn(q1, c));
-      k_row[j] = __fsub_rn(__fmul_rn(k0, c), __fmul_rn(k1, s));
-      k_row[j + half] = __fadd_rn(__fmul_rn(k0, s), __fmul_rn(k1, c));
+      const float2 qr = rope_rotate(raw[j], raw[j + half], c, s);
+      const float2 kr = rope_rotate(raw[hd + j], raw[hd + j + half], c, s);
+      qs[j] = qr.x;
+      qs[j + half] = qr.y;
+      k_row[j] = kr.x;
+      k_row[j + half] = kr.y;
     }
     for (int e = int(threadIdx.x); e < hd; e += kDecodeThreads) v_row[e] = raw[2 * hd + e];
     ConsumerSync::sync();
