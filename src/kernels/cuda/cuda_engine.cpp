@@ -227,8 +227,10 @@ CudaEngine::CudaEngine(const Model& model, const EngineOptions& options) : model
   // (launch_rope_attention) for rows that are not split over a cluster: one
   // kernel boundary and the round trips for q and the new rows fewer.
   // Measured on an H100 (docs/cuda.md, session 15): +3.3% decode at 128
-  // tokens (1,042-1,048 against 1,011-1,014 tok/s, the decode graph 948
-  // against 983 us), a tie from 600 (rows split from 513 positions).
+  // tokens by itself (1,042-1,048 against 1,011-1,014 tok/s, the decode
+  // graph 948 against 983 us), +4.5% with attention's shortened chains
+  // (graph 943 against 989 us), a tie from 600 (rows split from 513
+  // positions keep two kernels).
   // REE_CUDA_ROPE_ATTENTION=0 runs qkv_rope and attention as two kernels.
   const char* ra = std::getenv("REE_CUDA_ROPE_ATTENTION");
   fused_rope_attention_ = !(ra && std::string(ra) == "0");
